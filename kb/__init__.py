@@ -1,0 +1,70 @@
+"""Neuvo: a self-service help center for web shops (the Flask application)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: bool = True) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI and error handlers.
+
+    ``require_secret`` is False only for command-line use, where nothing is signed.
+    """
+    if test_config is not None:
+        instance_path = test_config.get("INSTANCE_PATH")
+    else:
+        instance_path = os.environ.get("NEUVO_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path or PROJECT_ROOT / "instance").resolve()),
+        instance_relative_config=True,
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config, require_secret=require_secret)
+
+    from kb import db, errors, extensions, security, templating
+    from kb.services.search_index import init_search
+
+    db.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    init_search(app)
+
+    from kb.views import api, help
+
+    app.register_blueprint(help.bp)
+    app.register_blueprint(api.bp)
+    app.add_url_rule("/", endpoint="root", view_func=help.root)
+    return app
+
+
+def _configure(app: Flask, test_config: Mapping[str, Any] | None, *, require_secret: bool) -> None:
+    app.config.from_object("kb.config")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("NEUVO")
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
+    app.config["DATABASE_URL"] = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'neuvo.db'}"
+    app.config["INDEX_PATH"] = app.config.get("INDEX_PATH") or str(instance / "index")
+    app.config["MODELS_PATH"] = app.config.get("MODELS_PATH") or str(instance / "models")
+    if app.config["ENV"] in ("development", "testing"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = False
+    if not app.config.get("SECRET_KEY"):
+        if require_secret and app.config["ENV"] not in ("development", "testing"):
+            raise ConfigurationError("NEUVO_SECRET_KEY is required outside development and tests")
+        app.config["SECRET_KEY"] = os.urandom(32).hex()

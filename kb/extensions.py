@@ -1,0 +1,61 @@
+"""Flask extensions: log-in, CSRF, translations and rate limits."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def select_locale() -> str:
+    """Language from the URL, then the visitor's choice, the profile, the browser."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    lang = (request.view_args or {}).get("lang") if request else None
+    if lang in languages:
+        return lang
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def _select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["TIMEZONE"]
+
+
+@login_manager.user_loader
+def _load_user(identity: str):  # type: ignore[no-untyped-def]
+    """Accept a session only while its version matches the user's current one."""
+    from kb.db import session as db_session
+    from kb.models import User
+
+    user_id, _, version = identity.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db_session().get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=_select_timezone,
+                   default_translation_directories="translations")
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)

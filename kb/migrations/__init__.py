@@ -1,0 +1,1 @@
+"""Alembic migrations; run them with ``neuvo init`` (see :mod:`kb.migrate`)."""

@@ -1,0 +1,100 @@
+"""Knowledge-base content: categories, articles and readers' feedback."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kb.db import Base, UTCDateTime, utcnow
+
+
+class ArticleStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(default=100)
+    icon: Mapped[str] = mapped_column(String(20), default="")
+    #: Name and description per language code, e.g. {"fi": "Toimitus", "sv": "Leverans"}.
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    descriptions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="category")
+
+    def name(self, language: str) -> str:
+        """The name in ``language``, else Finnish, else the slug."""
+        return self.names.get(language) or self.names.get("fi") or self.slug
+
+    def description(self, language: str) -> str:
+        return self.descriptions.get(language) or ""
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_language_status", "language", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    language: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[ArticleStatus] = mapped_column(
+        Enum(ArticleStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=ArticleStatus.PUBLISHED,
+    )
+    #: The original this article translates; originals point nowhere.
+    translation_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    view_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship(back_populates="articles")
+    original: Mapped[Article | None] = relationship(remote_side=[id], back_populates="translations")
+    translations: Mapped[list[Article]] = relationship(back_populates="original")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is ArticleStatus.PUBLISHED
+
+    @property
+    def group_id(self) -> int:
+        """Id shared by an original and all its translations."""
+        return self.translation_of_id or self.id
+
+
+class ArticleFeedback(Base):
+    """One "was this helpful?" answer per visitor session and article."""
+
+    __tablename__ = "article_feedback"
+    __table_args__ = (UniqueConstraint("article_id", "visitor", name="uq_article_feedback_visitor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    visitor: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IndexOutbox(Base):
+    """Articles whose search-index entry is stale.
+
+    Written in the same transaction as the article change and drained by one
+    indexer after commit, so a rollback never leaves the index ahead of the
+    database and a failed index write is retried instead of lost.
+    """
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,199 @@
+"""Articles and categories: reading the knowledge base and changing it."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import Article, ArticleFeedback, ArticleStatus, Category
+from kb.services.errors import InvalidInput, NotFound
+from kb.services.search_index import queue_reindex
+
+LANGUAGES = ("fi", "sv", "en")
+
+
+def slugify(text: str) -> str:
+    """ASCII slug: "Palautukset & hyvitykset" -> "palautukset-hyvitykset"."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+@dataclass
+class ArticleInput:
+    """What an import row or editor form supplies for one article."""
+
+    slug: str
+    title: str
+    body: str
+    language: str
+    category: str
+    tags: list[str] = field(default_factory=list)
+    status: ArticleStatus = ArticleStatus.PUBLISHED
+    translation_of: str | None = None
+
+
+def get_category(session: Session, slug: str) -> Category:
+    category = session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise NotFound(slug)
+    return category
+
+
+def categories_with_counts(session: Session, language: str) -> list[tuple[Category, int]]:
+    """Categories in display order with the number of published articles in ``language``."""
+    counts = dict(
+        session.execute(
+            select(Article.category_id, func.count(Article.id))
+            .where(Article.status == ArticleStatus.PUBLISHED, Article.language == language)
+            .group_by(Article.category_id)
+        ).all()
+    )
+    categories = session.scalars(select(Category).order_by(Category.position, Category.slug)).all()
+    return [(c, counts.get(c.id, 0)) for c in categories]
+
+
+def published_article(session: Session, slug: str) -> Article:
+    article = session.scalar(
+        select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
+        .options(selectinload(Article.category))
+    )
+    if article is None:
+        raise NotFound(slug)
+    return article
+
+
+def articles_in_category(session: Session, category: Category, language: str) -> list[Article]:
+    return list(session.scalars(
+        select(Article).where(Article.category_id == category.id, Article.language == language,
+                              Article.status == ArticleStatus.PUBLISHED)
+        .order_by(Article.view_count.desc(), Article.title)
+    ))
+
+
+def most_viewed(session: Session, language: str, limit: int = 6) -> list[Article]:
+    return list(session.scalars(
+        select(Article).where(Article.language == language, Article.status == ArticleStatus.PUBLISHED)
+        .order_by(Article.view_count.desc(), Article.title).limit(limit)
+    ))
+
+
+def translations_of(session: Session, article: Article) -> dict[str, Article]:
+    """Every published language version of the article, keyed by language code."""
+    group = article.group_id
+    rows = session.scalars(
+        select(Article).where(
+            (Article.id == group) | (Article.translation_of_id == group),
+            Article.status == ArticleStatus.PUBLISHED,
+        )
+    ).all()
+    versions: dict[str, Article] = {}
+    for row in sorted(rows, key=lambda a: a.translation_of_id is not None):
+        versions.setdefault(row.language, row)
+    return versions
+
+
+def related_articles(session: Session, article: Article, limit: int = 5) -> list[Article]:
+    """Articles in the same language sharing the category or tags, most related first."""
+    candidates = session.scalars(
+        select(Article).where(Article.language == article.language, Article.id != article.id,
+                              Article.status == ArticleStatus.PUBLISHED)
+    ).all()
+    tags = set(article.tags or ())
+
+    def closeness(other: Article) -> tuple[int, int, int]:
+        shared = len(tags & set(other.tags or ()))
+        return (shared + 2 * (other.category_id == article.category_id), other.view_count, -other.id)
+
+    ranked = sorted((c for c in candidates if closeness(c)[0] > 0), key=closeness, reverse=True)
+    return ranked[:limit]
+
+
+def count_view(session: Session, article: Article) -> None:
+    """Add one view atomically (no lost updates under concurrent readers)."""
+    session.execute(update(Article).where(Article.id == article.id)
+                    .values(view_count=Article.view_count + 1))
+
+
+def record_feedback(session: Session, article: Article, *, visitor: str, helpful: bool,
+                    now: datetime) -> bool:
+    """Record a "was this helpful?" answer once per visitor; False if already answered."""
+    exists = session.scalar(select(ArticleFeedback.id).where(
+        ArticleFeedback.article_id == article.id, ArticleFeedback.visitor == visitor))
+    if exists:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ArticleFeedback(article_id=article.id, visitor=visitor, helpful=helpful,
+                                        created_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def feedback_counts(session: Session, article: Article) -> tuple[int, int]:
+    """(helpful, not helpful) answers for the article."""
+    rows = dict(session.execute(
+        select(ArticleFeedback.helpful, func.count()).where(ArticleFeedback.article_id == article.id)
+        .group_by(ArticleFeedback.helpful)
+    ).all())
+    return rows.get(True, 0), rows.get(False, 0)
+
+
+def ensure_category(session: Session, value: str) -> Category:
+    """The category named by slug or name, created (named as given) if new."""
+    slug = slugify(value)
+    if not slug:
+        raise InvalidInput("category is empty", field="category")
+    category = session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        category = Category(slug=slug, names={lang: value.strip() for lang in LANGUAGES})
+        session.add(category)
+        session.flush()
+    return category
+
+
+def upsert_articles(session: Session, items: list[ArticleInput], *, now: datetime) -> tuple[int, int]:
+    """Create or update articles by slug; returns (created, updated).
+
+    ``translation_of`` may name an article in the database or one in ``items``.
+    Raises :class:`InvalidInput` naming the slug if it names neither.
+    """
+    existing = {a.slug: a for a in session.scalars(
+        select(Article).where(Article.slug.in_([i.slug for i in items])))}
+    created = updated = 0
+    touched: list[Article] = []
+    for item in items:
+        article = existing.get(item.slug)
+        category = ensure_category(session, item.category)
+        if article is None:
+            article = Article(slug=item.slug, created_at=now, view_count=0)
+            session.add(article)
+            existing[item.slug] = article
+            created += 1
+        else:
+            updated += 1
+        was_published = article.status is ArticleStatus.PUBLISHED and article.id is not None
+        article.title, article.body, article.language = item.title, item.body, item.language
+        article.category, article.tags, article.status = category, list(item.tags), item.status
+        article.updated_at = now
+        if item.status is ArticleStatus.PUBLISHED and not was_published:
+            article.published_at = article.published_at or now
+        touched.append(article)
+    session.flush()
+    for item in items:
+        if item.translation_of:
+            original = existing.get(item.translation_of) or session.scalar(
+                select(Article).where(Article.slug == item.translation_of))
+            if original is None:
+                raise InvalidInput(f"no article with slug '{item.translation_of}'", field="translation_of")
+            existing[item.slug].translation_of_id = original.translation_of_id or original.id
+        else:
+            existing[item.slug].translation_of_id = None
+    session.flush()
+    queue_reindex(session, [a.id for a in touched])
+    return created, updated

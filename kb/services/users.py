@@ -1,0 +1,61 @@
+"""User accounts and passwords (Argon2id, rehashed on log-in when parameters change)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kb.models import Role, User
+from kb.services.errors import InvalidInput
+
+_hasher = PasswordHasher()
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise InvalidInput("not a valid e-mail address", field="email")
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"at least {MIN_PASSWORD} characters", field="password")
+    return _hasher.hash(password)
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(session: Session, email: str, *, role: Role, password: str | None, name: str = "",
+                language: str = "fi", now: datetime) -> User:
+    """Create an account; raises InvalidInput if the address is taken or malformed."""
+    email = normalise_email(email)
+    if find_user(session, email):
+        raise InvalidInput("an account with this e-mail already exists", field="email")
+    user = User(email=email, role=role, name=name, language=language, created_at=now,
+                password_hash=hash_password(password) if password else None)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    """Verify, upgrading the stored hash if the hasher's parameters have moved on."""
+    if not user.password_hash:
+        return False
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True

@@ -1,0 +1,59 @@
+"""Template helpers: shop name, language links, date formatting, Markdown."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+
+from kb.services.markdown_render import plain_text, render_markdown
+
+LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
+
+
+def _language_links() -> dict[str, str]:
+    """The current page in each UI language (help pages keep their place)."""
+    links = {}
+    endpoint = request.endpoint or ""
+    for code in current_app.config["LANGUAGES"]:
+        if endpoint.startswith("help.") and endpoint != "help.article" and request.view_args is not None:
+            args = {**request.view_args, **request.args.to_dict(), "lang": code}
+            links[code] = url_for(endpoint, **args)
+        else:
+            links[code] = url_for("help.home", lang=code)
+    return links
+
+
+def _shop_name() -> str:
+    if "shop_name" not in g:
+        from kb.db import session
+        from kb.services.shop import get_setting
+
+        g.shop_name = get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
+    return g.shop_name
+
+
+def _context() -> dict[str, Any]:
+    return {
+        "shop_name": _shop_name,
+        "language_links": _language_links,
+        "language_names": LANGUAGE_NAMES,
+        "current_lang": lambda: str(get_locale() or current_app.config["DEFAULT_LANGUAGE"]),
+    }
+
+
+def _local_time(value: datetime, style: str = "short") -> str:
+    return format_datetime(value, style)
+
+
+def _local_date(value: datetime, style: str = "long") -> str:
+    return format_date(value, style)
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(_context)
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(plain_text, "plain_text")
+    app.add_template_filter(_local_time, "local_time")
+    app.add_template_filter(_local_date, "local_date")

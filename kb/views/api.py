@@ -1,0 +1,100 @@
+"""JSON API under /api/v1 (a stable interface, described by openapi.json)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from kb.db import commit, session, utcnow
+from kb.extensions import csrf, limiter
+from kb.security import visitor_id
+from kb.services import articles as kb_articles
+from kb.services.errors import NotFound
+from kb.services.markdown_render import render_markdown
+from kb.services.search_index import search_articles
+from kb.services.search_log import log_search
+from search import IndexUnavailable
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+class ApiError(HTTPException):
+    """A 4xx answer with a message and the offending field, rendered as JSON."""
+
+    def __init__(self, code: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code, self.json_message, self.field = code, message, field
+
+
+def _search_limit() -> str:
+    return current_app.config["SEARCH_RATE_LIMIT"]
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    """The OpenAPI description of this API."""
+    return current_app.response_class(OPENAPI.read_text(encoding="utf-8"), mimetype="application/json")
+
+
+@bp.get("/search")
+@limiter.limit(_search_limit)
+def search():  # type: ignore[no-untyped-def]
+    """Search published articles; `as_you_type=1` skips the search log."""
+    query = request.args.get("q", "")
+    lang = request.args.get("lang") or None
+    if lang is not None and lang not in current_app.config["LANGUAGES"]:
+        raise ApiError(400, "unknown language", "lang")
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 1000:
+        raise ApiError(400, "page must be a number from 1 to 1000", "page")
+    db = session()
+    try:
+        results = search_articles(db, query, language=lang, category=request.args.get("category") or None,
+                                  page=int(page), per_page=current_app.config["SEARCH_PER_PAGE"])
+    except IndexUnavailable:
+        raise ApiError(503, "search is temporarily unavailable") from None
+    if results.query and request.args.get("as_you_type") != "1" and int(page) == 1:
+        log_search(db, results.query, language=lang or "", category=request.args.get("category") or None,
+                   result_count=results.total, visitor=visitor_id(), now=utcnow())
+        commit()
+    return jsonify(
+        query=results.query, total=results.total, page=results.page, suggestion=results.suggestion,
+        results=[{
+            "slug": hit.slug, "title": hit.title, "snippet": hit.snippet_html, "language": hit.language,
+            "category": hit.category, "score": round(hit.score, 4),
+            "url": url_for("help.article", lang=hit.language, slug=hit.slug),
+        } for hit in results.results],
+    )
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):  # type: ignore[no-untyped-def]
+    """One published article with its Markdown source and sanitised HTML."""
+    db = session()
+    try:
+        art = kb_articles.published_article(db, slug)
+    except NotFound:
+        raise ApiError(404, "no published article with this slug", "slug") from None
+    translations = kb_articles.translations_of(db, art)
+    return jsonify(
+        slug=art.slug, title=art.title, language=art.language, category=art.category.slug,
+        tags=art.tags, body=art.body, html=str(render_markdown(art.body)),
+        updated_at=art.updated_at.isoformat(),
+        url=url_for("help.article", lang=art.language, slug=art.slug, _external=True),
+        translations={lang: a.slug for lang, a in translations.items() if a.id != art.id},
+    )
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 naming the problem."""
+    try:
+        data = request.get_json(force=False, silent=False)
+    except BadRequest:
+        raise ApiError(400, "body must be valid JSON with Content-Type: application/json") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return data
+

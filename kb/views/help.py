@@ -1,0 +1,129 @@
+"""The public help center: home, categories, articles and search."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session as flask_session, url_for)
+from flask_babel import gettext as _
+
+from kb.db import commit, session, utcnow
+from kb.extensions import select_locale
+from kb.security import visitor_id
+from kb.services import articles as kb_articles
+from kb.services.errors import NotFound
+from kb.services.search_log import log_search, record_click
+from kb.services.search_index import search_articles
+from kb.services.shop import contact_channels
+from search import IndexUnavailable
+
+bp = Blueprint("help", __name__, url_prefix="/<lang>")
+
+
+@bp.url_value_preprocessor
+def _pull_lang(endpoint: str | None, values: dict | None) -> None:
+    lang = (values or {}).pop("lang", None)
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    g.lang = lang
+    flask_session["lang"] = lang
+
+
+@bp.url_defaults
+def _add_lang(endpoint: str, values: dict) -> None:
+    values.setdefault("lang", getattr(g, "lang", None) or select_locale())
+
+
+def root():  # type: ignore[no-untyped-def]
+    """Send visitors to the help center in their language."""
+    return redirect(url_for("help.home", lang=select_locale()))
+
+
+@bp.route("/")
+def home():  # type: ignore[no-untyped-def]
+    """Search box, categories, most-read articles and contact channels."""
+    db = session()
+    return render_template(
+        "help/home.html",
+        categories=kb_articles.categories_with_counts(db, g.lang),
+        popular=kb_articles.most_viewed(db, g.lang),
+        channels=contact_channels(db, now=utcnow(), timezone=current_app.config["TIMEZONE"], language=g.lang),
+    )
+
+
+@bp.route("/c/<slug>")
+def category(slug: str):  # type: ignore[no-untyped-def]
+    """All published articles of one category in the current language."""
+    db = session()
+    try:
+        cat = kb_articles.get_category(db, slug)
+    except NotFound:
+        abort(404)
+    return render_template("help/category.html", category=cat,
+                           articles=kb_articles.articles_in_category(db, cat, g.lang))
+
+
+@bp.route("/a/<slug>")
+def article(slug: str):  # type: ignore[no-untyped-def]
+    """One article, rendered and sanitised, with translations and related articles."""
+    db = session()
+    try:
+        art = kb_articles.published_article(db, slug)
+    except NotFound:
+        abort(404)
+    if art.language != g.lang:
+        return redirect(url_for("help.article", lang=art.language, slug=slug), 301)
+    kb_articles.count_view(db, art)
+    from_search = request.args.get("s", type=int)
+    if from_search:
+        record_click(db, from_search, art, visitor=visitor_id())
+    commit()
+    answered = flask_session.get("feedback", [])
+    return render_template(
+        "help/article.html", article=art,
+        translations=kb_articles.translations_of(db, art),
+        related=kb_articles.related_articles(db, art),
+        feedback_given=art.id in answered,
+    )
+
+
+@bp.post("/a/<slug>/feedback")
+def feedback(slug: str):  # type: ignore[no-untyped-def]
+    """Record "was this helpful?" once per visitor session."""
+    db = session()
+    try:
+        art = kb_articles.published_article(db, slug)
+    except NotFound:
+        abort(404)
+    helpful = request.form.get("helpful")
+    if helpful not in ("yes", "no"):
+        abort(400)
+    kb_articles.record_feedback(db, art, visitor=visitor_id(), helpful=helpful == "yes", now=utcnow())
+    commit()
+    flask_session["feedback"] = [*flask_session.get("feedback", [])[-199:], art.id]
+    flash(_("Thank you for your feedback!"), "success")
+    return redirect(url_for("help.article", slug=art.slug) + "#feedback")
+
+
+@bp.route("/search")
+def search():  # type: ignore[no-untyped-def]
+    """Full-text search with filters, pagination and "did you mean"."""
+    db = session()
+    query = request.args.get("q", "")
+    category_slug = request.args.get("category") or None
+    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    per_page = current_app.config["SEARCH_PER_PAGE"]
+    results, log_id, unavailable = None, None, False
+    if query.strip():
+        try:
+            results = search_articles(db, query, language=g.lang, category=category_slug,
+                                      page=page, per_page=per_page)
+        except IndexUnavailable:
+            unavailable = True
+        if results is not None and page == 1:
+            log_id = log_search(db, results.query, language=g.lang, category=category_slug,
+                                result_count=results.total, visitor=visitor_id(), now=utcnow())
+            commit()
+    categories = kb_articles.categories_with_counts(db, g.lang)
+    status = 503 if unavailable else 200
+    return render_template("help/search.html", query=query, results=results, log_id=log_id,
+                           category=category_slug, categories=categories, page=page,
+                           per_page=per_page, unavailable=unavailable), status
