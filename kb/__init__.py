@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import db, errors, extensions, security, templating
+    from kb import cli, db, errors, extensions, security, templating
     from kb.services.search_index import init_search
 
     db.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     errors.init_app(app)
     templating.init_app(app)
     init_search(app)
+    cli.init_app(app)
 
     from kb.views import api, help
 

@@ -12,7 +12,6 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from kb import create_app
 from kb.db import commit, database, session, utcnow
 from kb.services.errors import DomainError, InvalidInput
 
@@ -20,6 +19,8 @@ EXIT_BAD_INPUT = 2
 
 
 def _make_app():  # type: ignore[no-untyped-def]
+    from kb import create_app
+
     return create_app(require_secret=False)
 
 
@@ -46,7 +47,7 @@ def main() -> None:
     """Neuvo help center: database, demo data, imports, search index and suggester."""
 
 
-@main.command("init")
+@click.command("init")
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database to the newest schema, and create the search index."""
@@ -60,7 +61,7 @@ def init_command() -> None:
     commit()
 
 
-@main.command("demo")
+@click.command("demo")
 @click.option("--reset", is_flag=True, help="Delete all data first and load the demo afresh.")
 @with_appcontext
 @domain_errors
@@ -72,12 +73,15 @@ def demo_command(reset: bool) -> None:
 
     upgrade(database().engine)
     counts = load_demo(session(), now=utcnow(), reset=reset)
+    if counts is None:
+        click.echo("The demo shop is already loaded (use --reset to load it afresh)")
+        return
     rebuild(session(), index())
     commit()
     click.echo("Demo shop loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
-@main.command("run")
+@click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
@@ -90,7 +94,7 @@ def run_command(host: str, port: int) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
-@main.command("reindex")
+@click.command("reindex")
 @with_appcontext
 def reindex_command() -> None:
     """Rebuild the search index from the database."""
@@ -106,7 +110,7 @@ def reindex_command() -> None:
     click.echo(f"Indexed {count} published articles")
 
 
-@main.group("import")
+@click.group("import")
 def import_group() -> None:
     """Import articles, inquiries or orders from .jsonl or .csv files (all or nothing)."""
 
@@ -134,7 +138,7 @@ def import_articles_command(file: str) -> None:
     click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
 
 
-@main.group("user")
+@click.group("user")
 def user_group() -> None:
     """Manage user accounts."""
 
@@ -160,3 +164,12 @@ def user_add_command(email: str, role: str, name: str, language: str, password_s
                        language=language, now=utcnow())
     commit()
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, user_group]
+
+
+def init_app(app) -> None:  # type: ignore[no-untyped-def]
+    """Register the commands on ``app.cli`` (``neuvo`` and ``flask`` both find them there)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

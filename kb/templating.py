@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from kb.services.markdown_render import plain_text, render_markdown
 
@@ -51,9 +51,21 @@ def _local_date(value: datetime, style: str = "long") -> str:
     return format_date(value, style)
 
 
+def _clock(value: datetime) -> str:
+    """Time of day in the reader's locale (17.00 in Finnish, 17:00 in Swedish)."""
+    return format_time(value, "short")
+
+
+def _weekday_clock(value: datetime) -> str:
+    """Weekday and time, e.g. "maanantai 9.00"."""
+    return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(plain_text, "plain_text")
     app.add_template_filter(_local_time, "local_time")
     app.add_template_filter(_local_date, "local_date")
+    app.add_template_filter(_clock, "clock")
+    app.add_template_filter(_weekday_clock, "weekday_clock")

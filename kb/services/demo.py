@@ -17,7 +17,7 @@ from kb.models import Article, Category, Channel, ChannelKind, SpecialDay
 from kb.services.articles import ArticleInput, upsert_articles
 from kb.services.errors import InvalidInput
 from kb.services.importing import parse_article
-from kb.services.shop import set_setting
+from kb.services.shop import get_setting, set_setting
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
@@ -87,13 +87,22 @@ def load_shop(session: Session, directory: Path = DEMO_DIR) -> None:
     session.flush()
 
 
-def load_demo(session: Session, *, now: datetime, reset: bool = False) -> dict[str, int]:
-    """Load the demo shop; returns counts. Refuses to mix with existing data unless ``reset``."""
-    if is_loaded(session):
-        if not reset:
-            raise InvalidInput("the database already has articles; use --reset to replace them with the demo")
+DEMO_MARKER = "demo_loaded_at"
+
+
+def load_demo(session: Session, *, now: datetime, reset: bool = False) -> dict[str, int] | None:
+    """Load the demo shop; returns counts, or None if it is already loaded.
+
+    Refuses to mix the demo into a database holding other content unless ``reset``.
+    """
+    if is_loaded(session) and not reset:
+        if get_setting(session, DEMO_MARKER):
+            return None
+        raise InvalidInput("the database already has articles; use --reset to replace them with the demo")
+    if reset:
         clear_all(session)
     load_shop(session)
+    set_setting(session, DEMO_MARKER, now.isoformat())
     articles = demo_articles()
     created, _ = upsert_articles(session, articles, now=now)
     return {"articles": created, "categories": len(session.scalars(select(Category.id)).all())}

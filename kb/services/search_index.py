@@ -68,6 +68,8 @@ def drain_outbox(session: Session, search_index: SearchIndex) -> int:
     rows = session.scalars(select(IndexOutbox).order_by(IndexOutbox.id)).all()
     if not rows:
         return 0
+    if not search_index.exists():
+        return rebuild(session, search_index)
     ids = {r.article_id for r in rows}
     articles = session.scalars(
         select(Article).where(Article.id.in_(ids)).options(selectinload(Article.category))

@@ -1,0 +1,492 @@
+"""The on-disk index: lifecycle, writes and searching.
+
+Contract:
+
+* ``SearchIndex(path)`` touches nothing until used. ``path`` is a directory
+  holding generations (``gen-*`` Whoosh indexes) and a ``CURRENT`` file naming
+  the live one. :meth:`SearchIndex.rebuild` builds a complete index in a
+  temporary sibling directory and swaps ``CURRENT`` with ``os.replace``, so
+  other processes keep searching the old generation until they notice.
+* A missing or unreadable index raises :class:`IndexUnavailable` from
+  :meth:`search`, :meth:`upsert`, :meth:`delete`, :meth:`doc_ids` and
+  :meth:`suggest_titles`; the index is a cache and ``rebuild`` recovers it.
+* Writes take the Whoosh writer lock for at most :attr:`lock_timeout` seconds
+  (then :class:`IndexBusy`); never an ``AsyncWriter``.
+* Each ``SearchIndex`` keeps one searcher, guarded by a lock, refreshed after
+  its own writes and when another process commits or swaps the index.
+* Searching never raises for typed text (see :mod:`search.query`).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
+
+from whoosh import index as windex
+from whoosh.query import Prefix, Query, Term
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from search.query import QueryPlan, plan, prune
+from search.schema import build_schema, document_fields
+from search.snippets import snippet_html
+from search.text import normalise_query, words
+from search.types import (
+    LANGUAGES,
+    Hit,
+    IndexBusy,
+    IndexedArticle,
+    IndexUnavailable,
+    SearchResults,
+)
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+GENERATION_PREFIX = "gen-"
+BUILD_PREFIX = ".tmp-"
+MAX_PER_PAGE = 100
+#: Deepest result position served; deeper pages are empty (total still exact).
+MAX_DEPTH = 5000
+
+
+class SearchIndex:
+    """A Whoosh full-text index of knowledge-base articles in fi/sv/en."""
+
+    #: Seconds to wait for the writer lock before :class:`IndexBusy`.
+    lock_timeout: float = 5.0
+    #: The AND of the words must find at least this many articles, else OR is used.
+    min_and_hits: int = 3
+    #: "Did you mean" is only tried when fewer than this many articles match.
+    suggest_below: int = 3
+    #: Whoosh block-quality skipping; off, every match is scored but counting is free.
+    optimize: bool = False
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._searcher: Searcher | None = None
+        self._signature: tuple[int, int, int] | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True if a live generation is present (it may still prove corrupt)."""
+        location = self._live_dir()
+        return location is not None and windex.exists_in(location)
+
+    def rebuild(
+        self,
+        docs: Iterable[IndexedArticle],
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Index ``docs`` into a new generation and swap it in; returns the count.
+
+        ``progress`` is called with the number of articles indexed so far.
+        """
+        os.makedirs(self.path, exist_ok=True)
+        building = tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=self.path)
+        try:
+            count = _build(building, docs, progress)
+            name = f"{GENERATION_PREFIX}{time.time_ns():020d}-{secrets.token_hex(4)}"
+            os.rename(building, os.path.join(self.path, name))
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        previous = self._pointer_name()
+        self._write_pointer(name)
+        self._remove_old_generations(keep={name, previous})
+        with self._lock:
+            self._close_searcher()
+        return count
+
+    def close(self) -> None:
+        """Release the searcher and its open files."""
+        with self._lock:
+            self._close_searcher()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writes --------------------------------------------------------------
+
+    def upsert(self, docs: Iterable[IndexedArticle]) -> None:
+        """Add or replace articles by id."""
+        with self._writer() as writer:
+            for doc in docs:
+                writer.update_document(**document_fields(doc))
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove articles by id (unknown ids are ignored)."""
+        with self._writer() as writer:
+            for article_id in ids:
+                writer.delete_by_term("id", str(int(article_id)))
+
+    # -- reads ---------------------------------------------------------------
+
+    def doc_ids(self) -> set[int]:
+        """Ids of all live articles in the index, to verify it against the database."""
+        with self._reading() as searcher:
+            reader = searcher.reader()
+            found: set[int] = set()
+            for term in reader.lexicon("id"):
+                postings = reader.postings("id", term)
+                if any(not reader.is_deleted(d) for d in postings.all_ids()):
+                    found.add(int(term.decode("utf-8")))
+            return found
+
+    def search(
+        self,
+        query: str,
+        *,
+        language: str | None = None,
+        category: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+    ) -> SearchResults:
+        """One page of articles matching typed ``query``, best first."""
+        page = max(1, _int(page, 1))
+        per_page = min(MAX_PER_PAGE, max(1, _int(per_page, 10)))
+        language = language if language in LANGUAGES else None
+        query_plan = plan(normalise_query(query), language)
+        with self._reading() as searcher:
+            if query_plan.all_query is None:
+                return SearchResults(query_plan.text, 0, page, per_page, [], None)
+            restrict = _restriction(category)
+            if restrict is not None and not searcher.reader().doc_frequency("category", category):
+                # Whoosh ignores a filter matching nothing; an unknown category finds nothing.
+                return SearchResults(query_plan.text, 0, page, per_page, [], None)
+            total, page_hits = self._run(searcher, query_plan, restrict, page, per_page)
+            suggestion = None
+            if total < self.suggest_below:
+                suggestion = self._did_you_mean(searcher, query_plan, language, restrict, total)
+            hits = [_hit(hit, query_plan) for hit in page_hits]
+        return SearchResults(query_plan.text, total, page, per_page, hits, suggestion)
+
+    def suggest_titles(
+        self, prefix: str, *, language: str | None = None, limit: int = 8
+    ) -> list[Hit]:
+        """Articles whose title words start with what is being typed (``snippet_html`` empty)."""
+        limit = min(MAX_PER_PAGE, max(1, _int(limit, 8)))
+        language = language if language in LANGUAGES else None
+        text = normalise_query(prefix)
+        typed = words(text)
+        if not typed:
+            return []
+        head = plan(" ".join(typed[:-1]), language).all_query if len(typed) > 1 else None
+        last = typed[-1]
+        with self._reading() as searcher:
+            queries: list[Query] = []
+            if len(last) >= 2:
+                started = Prefix("prefix", last)
+                queries.append(started if head is None else head & started)
+            queries.append(plan(text, language).all_query)
+            restrict = Term("language", language) if language else None
+            seen: set[int] = set()
+            hits: list[Hit] = []
+            for q in queries:
+                if q is None:
+                    continue
+                for found in searcher.search(q, limit=limit, filter=restrict):
+                    fields = found.fields()
+                    article_id = int(fields["id"])
+                    if article_id not in seen and len(hits) < limit:
+                        seen.add(article_id)
+                        hits.append(_hit_from(fields, "", found.score))
+                if len(hits) >= limit:
+                    break
+            return hits
+
+    # -- internals -----------------------------------------------------------
+
+    def _run(
+        self, searcher: Searcher, qp: QueryPlan, restrict: Query | None, page: int, per_page: int
+    ) -> tuple[int, list]:
+        depth = page * per_page
+        limit = depth if depth <= MAX_DEPTH else 1
+        reader = searcher.reader()
+        total, results = 0, []
+        narrow = prune(qp.all_query, reader)
+        if narrow is not None:
+            found = searcher.search(narrow, limit=limit, filter=restrict, optimize=self.optimize)
+            total, results = len(found), found
+        if total < self.min_and_hits and qp.any_query is not None:
+            wide = prune(qp.any_query, reader)
+            if wide is not None:
+                # Block-quality skipping pays off on long OR posting lists; the
+                # exact count is then an unscored pass over the matches.
+                found = searcher.search(wide, limit=limit, filter=restrict, optimize=True)
+                if len(found) > total:
+                    total, results = len(found), found
+        if depth > MAX_DEPTH or not total:
+            return total, []
+        return total, list(results[depth - per_page : depth])
+
+    def _did_you_mean(
+        self,
+        searcher: Searcher,
+        qp: QueryPlan,
+        language: str | None,
+        restrict: Query | None,
+        total: int,
+    ) -> str | None:
+        reader = searcher.reader()
+        corrector = searcher.corrector("spell")
+        corrected, changed = [], False
+        for word in qp.words:
+            if word.isdigit() or reader.doc_frequency("spell", word) > 0:
+                corrected.append(word)
+                continue
+            maxdist = 2 if len(word) > 5 else 1
+            options = corrector.suggest(word, limit=1, maxdist=maxdist, prefix=1)
+            if options and options[0] != word:
+                corrected.append(options[0])
+                changed = True
+            else:
+                corrected.append(word)
+        if not changed:
+            return None
+        candidate = " ".join(corrected)
+        candidate_plan = plan(candidate, language)
+        if candidate_plan.all_query is None:
+            return None
+        found, _ = self._run(searcher, candidate_plan, restrict, 1, 1)
+        # Only unknown words were changed, so an equal count is still worth offering.
+        return candidate if found >= max(total, 1) else None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Searcher]:
+        """The shared searcher, held under the lock; index errors -> IndexUnavailable."""
+        with self._lock:
+            searcher = self._current_searcher()
+            error: IndexUnavailable | None = None
+            try:
+                yield searcher
+            except (IndexUnavailable, IndexBusy):
+                raise
+            except Exception as exc:
+                log.warning("search index unreadable at %s: %r", self.path, exc)
+                self._close_searcher()
+                error = _unavailable(exc)
+            if error is not None:
+                raise error
+
+    def _current_searcher(self) -> Searcher:
+        signature = self._pointer_signature()
+        if signature is None:
+            self._close_searcher()
+            raise IndexUnavailable(f"no search index at {self.path}")
+        try:
+            if self._searcher is None or signature != self._signature:
+                self._close_searcher()
+                self._searcher = self._open_index().searcher()
+                self._signature = signature
+            elif not self._searcher.up_to_date():
+                self._reopen()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            log.warning("cannot open search index at %s: %r", self.path, exc)
+            self._close_searcher()
+            error = _unavailable(exc)
+            raise error from None
+        return self._searcher
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            try:
+                self._searcher.close()
+            except Exception:  # a corrupt index may fail even to close
+                log.debug("closing searcher failed", exc_info=True)
+        self._searcher, self._signature = None, None
+
+    def _open_index(self) -> windex.Index:
+        location = self._live_dir()
+        if location is None:
+            raise IndexUnavailable(f"no search index at {self.path}")
+        try:
+            return windex.open_dir(location)
+        except Exception as exc:
+            error = _unavailable(exc)
+        raise error
+
+    @contextmanager
+    def _writer(self) -> Iterator[IndexWriter]:
+        ix = self._open_index()
+        try:
+            try:
+                writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+            except windex.LockError as exc:
+                raise IndexBusy(f"index writer lock busy at {self.path}") from exc
+            except Exception as exc:
+                raise IndexUnavailable(str(exc)) from exc
+            try:
+                yield writer
+            except BaseException:
+                writer.cancel()
+                raise
+            try:
+                writer.commit()
+            except Exception as exc:
+                raise IndexUnavailable(str(exc)) from exc
+        finally:
+            ix.close()
+        with self._lock:
+            if self._searcher is not None:
+                try:
+                    self._reopen()
+                except Exception:
+                    self._close_searcher()
+
+    def _reopen(self) -> None:
+        # Not Searcher.refresh(): it reuses segment readers by segment name and
+        # so misses deletions committed to a segment it already has open.
+        assert self._searcher is not None
+        ix = self._searcher._ix
+        self._searcher.close()
+        self._searcher = ix.searcher()
+
+    def _pointer_name(self) -> str | None:
+        try:
+            with open(os.path.join(self.path, POINTER), encoding="utf-8") as fh:
+                name = fh.read().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not name.startswith(GENERATION_PREFIX) or os.sep in name or "/" in name:
+            return None
+        return name
+
+    def _pointer_signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os.path.join(self.path, POINTER))
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _live_dir(self) -> str | None:
+        name = self._pointer_name()
+        if name is None:
+            return None
+        location = os.path.join(self.path, name)
+        return location if os.path.isdir(location) else None
+
+    def _write_pointer(self, name: str) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=BUILD_PREFIX, dir=self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(name + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, os.path.join(self.path, POINTER))
+        except BaseException:
+            _remove(tmp)
+            raise
+
+    def _remove_old_generations(self, keep: set[str | None]) -> None:
+        # The previous generation stays: other processes may still be reading it.
+        for entry in os.scandir(self.path):
+            if entry.name.startswith(GENERATION_PREFIX) and entry.name not in keep:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.name.startswith(BUILD_PREFIX) and _older_than(entry.path, 3600):
+                # Left behind by a crashed rebuild.
+                if entry.is_dir():
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    _remove(entry.path)
+
+
+def _build(
+    location: str, docs: Iterable[IndexedArticle], progress: Callable[[int], None] | None
+) -> int:
+    """Write all ``docs`` into a fresh index at ``location``; returns the count."""
+    ix = windex.create_in(location, build_schema())
+    try:
+        writer = ix.writer(limitmb=128)
+        try:
+            seen: set[int] = set()
+            for doc in docs:
+                fields = document_fields(doc)
+                if doc.id in seen:
+                    writer.update_document(**fields)
+                else:
+                    writer.add_document(**fields)
+                    seen.add(doc.id)
+                if progress is not None:
+                    progress(len(seen))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=True)
+    finally:
+        ix.close()
+    return len(seen)
+
+
+def _unavailable(exc: Exception) -> IndexUnavailable:
+    """IndexUnavailable for a Whoosh failure, releasing what the failure left open."""
+    message = f"search index unreadable: {type(exc).__name__}: {exc}"
+    # Whoosh leaks the file it was reading when a TOC or segment is corrupt: clear
+    # the traceback's frames so the file closes here, quietly, not at a random later GC.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        gc.collect()
+    return IndexUnavailable(message)
+
+
+def _restriction(category: str | None) -> Query | None:
+    return Term("category", category) if category else None
+
+
+def _hit(found, qp: QueryPlan) -> Hit:
+    fields = found.fields()
+    language = fields.get("language", "en")
+    snippet = snippet_html(fields.get("text", ""), language, qp.stems_for(language))
+    return _hit_from(fields, snippet, found.score)
+
+
+def _hit_from(fields: dict, snippet: str, score: float | None) -> Hit:
+    return Hit(
+        id=int(fields["id"]),
+        slug=fields.get("slug", ""),
+        title=fields.get("title", ""),
+        snippet_html=snippet,
+        language=fields.get("language", ""),
+        category=fields.get("category", ""),
+        score=float(score or 0.0),
+    )
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
+def _older_than(path: str, seconds: float) -> bool:
+    try:
+        return time.time() - os.path.getmtime(path) > seconds
+    except OSError:
+        return False
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -1,0 +1,214 @@
+"""Fixtures: apps on temporary instances (SQLite, or a real PostgreSQL server
+started for the session), the demo shop, clients, the CLI runner and factories."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kb import create_app
+from kb.db import commit, database, session, utcnow
+from kb.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(instance: Path, url: str) -> dict:
+    return {
+        "TESTING": True, "ENV": "testing", "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+    }
+
+
+# ---------- PostgreSQL: a throwaway cluster for the whole session
+
+def _pg_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a private PostgreSQL cluster; yields an admin URL without a database name."""
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        if os.environ.get("NEUVO_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (NEUVO_REQUIRE_POSTGRES) but initdb was not found")
+        pytest.skip("PostgreSQL server binaries not installed")
+    # not under pytest's tmp dirs: those are private to root, and the server runs as postgres
+    base = Path(tempfile.mkdtemp(prefix="neuvo-pg-"))
+    data, port = base / "data", _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(base, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "neuvo", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
+    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
+                    "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                          f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://neuvo@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """A migrated database used as the template of every test database."""
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE neuvo_template"))
+    admin.dispose()
+    engine = create_engine(f"{postgres_server}/neuvo_template")
+    upgrade(engine)
+    engine.dispose()
+    return "neuvo_template"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {postgres_template}'))
+    yield f"{postgres_server}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# ---------- SQLite templates: migrated once, copied per test
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "neuvo.db"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder with the demo shop loaded and indexed, built once."""
+    from kb.services.demo import load_demo
+    from kb.services.search_index import index, rebuild
+
+    instance = tmp_path_factory.mktemp("demo-instance")
+    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    with app.app_context():
+        upgrade(database().engine)
+        load_demo(session(), now=utcnow())
+        rebuild(session(), index())
+        commit()
+        database().dispose()
+    return instance
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on: parametrize indirectly with "postgres" to switch."""
+    return getattr(request, "param", "sqlite")
+
+
+both_backends = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+
+
+@pytest.fixture
+def app(tmp_path: Path, backend: str, request: pytest.FixtureRequest, sqlite_template: Path):
+    """An app on a fresh, migrated, empty database."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        shutil.copy(sqlite_template, instance / "neuvo.db")
+        url = f"sqlite:///{instance / 'neuvo.db'}"
+    app = create_app(_config(instance, url))
+    yield app
+    database(app).dispose()
+
+
+@pytest.fixture
+def demo_app(tmp_path: Path, demo_template: Path):
+    """An app on a private copy of the demo shop (SQLite and its index)."""
+    instance = tmp_path / "instance"
+    shutil.copytree(demo_template, instance)
+    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    yield app
+    database(app).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """The app's session inside an app context."""
+    with app.app_context():
+        yield session()
+
+
+@pytest.fixture
+def create_article(app):
+    """Factory: create (or update) a published article and index it."""
+    from kb.services.articles import ArticleInput, upsert_articles
+    from kb.services.search_index import drain_outbox, index
+
+    def make(slug: str = "toimitusajat", title: str = "Toimitusajat", body: str = "Toimitamme 1-3 arkipäivässä.",
+             language: str = "fi", category: str = "toimitus", **extra) -> int:
+        with app.app_context():
+            upsert_articles(session(), [ArticleInput(slug=slug, title=title, body=body, language=language,
+                                                     category=category, **extra)], now=utcnow())
+            commit()
+            drain_outbox(session(), index())
+            commit()
+            from kb.models import Article
+            from sqlalchemy import select
+            return session().scalar(select(Article.id).where(Article.slug == slug))
+
+    return make
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    """Poll until ``predicate()`` is true (for processes started by a test)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

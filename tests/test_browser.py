@@ -1,0 +1,81 @@
+"""Real Chromium (Debian's package) driven by Playwright against a live server."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("NEUVO_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (NEUVO_REQUIRE_BROWSER) but not installed")
+        pytest.skip("chromium not installed")
+    return path
+
+
+@pytest.fixture
+def live_server(demo_app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def page(chromium_path: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        context = browser.new_context(locale="fi-FI")
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page
+        browser.close()
+        assert errors == [], errors
+
+
+def test_home_search_as_you_type_and_results(page, live_server: str) -> None:
+    page.goto(live_server + "/")
+    assert page.url.endswith("/fi/")
+    assert page.locator("h1").inner_text() == "Miten voimme auttaa?"
+    box = page.get_by_role("searchbox")
+    box.fill("palautus")
+    suggestion = page.locator("#search-suggestions a").first
+    suggestion.wait_for(state="visible", timeout=5000)
+    assert "alaut" in suggestion.inner_text()
+    box.press("Enter")
+    page.wait_for_url("**/fi/search?q=palautus*")
+    results = page.locator("ol.results > li > a")
+    assert results.count() >= 1
+    assert page.locator("ol.results mark").count() >= 1
+    results.first.click()
+    page.wait_for_url("**/fi/a/**")
+    assert page.locator("article h1").is_visible()
+
+
+def test_article_feedback_and_language_switch(page, live_server: str) -> None:
+    page.goto(live_server + "/fi/c/palautukset")
+    page.locator("ul.article-list a").first.click()
+    page.get_by_role("button", name="Kyllä").click()
+    assert page.get_by_text("Kiitos palautteestasi").first.is_visible()
+    page.goto(live_server + "/fi/")
+    page.get_by_role("link", name="Svenska").click()
+    assert page.locator("h1").inner_text().startswith("Hur kan vi hjälpa")
