@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -69,14 +70,15 @@ def demo_command(reset: bool) -> None:
     """Load the built-in demo shop (articles in fi/sv/en, channels, opening hours)."""
     from kb.migrate import upgrade
     from kb.services.demo import load_demo
-    from kb.services.search_index import index, rebuild
+    from kb.services.search_index import index
+    from kb.services.suggestions import refresh_derived
 
     upgrade(database().engine)
     counts = load_demo(session(), now=utcnow(), reset=reset)
     if counts is None:
         click.echo("The demo shop is already loaded (use --reset to load it afresh)")
         return
-    rebuild(session(), index())
+    refresh_derived(session(), index(), matchers(), now=utcnow(), progress=_progress)
     commit()
     click.echo("Demo shop loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
@@ -108,6 +110,8 @@ def reindex_command() -> None:
         count = rebuild(session(), index(), progress=bar.update)
     commit()
     click.echo(f"Indexed {count} published articles")
+    if matchers().current(session(), refit=True, progress=_progress) is not None:
+        click.echo("Suggester refitted")
 
 
 @click.group("import")
@@ -138,6 +142,102 @@ def import_articles_command(file: str) -> None:
     click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
 
 
+@import_group.command("inquiries")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_inquiries_command(file: str) -> None:
+    """Import customer inquiries (upsert by id) and attach suggested articles to each."""
+    from kb.services.importing import check_unique, load
+    from kb.services.suggestions import attach_suggestions
+    from kb.services.tickets import parse_inquiry, upsert_inquiries
+
+    items = load(file, parse_inquiry)
+    check_unique(items, lambda i: i.id, "id", file)
+    now = utcnow()
+    try:
+        tickets, created = upsert_inquiries(session(), items, now=now)
+    except InvalidInput as error:
+        error.source = file
+        raise
+    matcher = matchers().current(session(), refit=True, progress=_progress)
+    attach_suggestions(session(), tickets, matcher, now=now)
+    commit()
+    click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
+
+
+def matchers():  # type: ignore[no-untyped-def]
+    return current_app.extensions["neuvo_matchers"]
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
+
+
+@click.group("suggest")
+def suggest_group() -> None:
+    """The suggester: articles for an inquiry, and the questions no article answers."""
+
+
+@suggest_group.command("gaps")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366), help="Window length.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100), help="Topics to list.")
+@click.option("--as-of", "as_of", default=None, help="End of the window (ISO 8601; no zone = UTC). Default: now.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see DESIGN.md).")
+@with_appcontext
+@domain_errors
+def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) -> None:
+    """The most-asked questions of the window that no published article answers."""
+    from kb.services.importing import timestamp
+    from kb.services.suggestions import find_gaps
+    from kb.views.formats import gap_report_json
+
+    end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
+    matcher = matchers().current(session(), progress=_progress)
+    report = find_gaps(session(), matcher, as_of=end, days=days, top=top, progress=_progress)
+    session().rollback()
+    if as_json:
+        click.echo(json.dumps(gap_report_json(report), ensure_ascii=False))
+        return
+    click.echo(f"{report.inquiries} inquiries from {report.window_start:%Y-%m-%d %H:%M} to "
+               f"{report.window_end:%Y-%m-%d %H:%M} UTC; {len(report.topics)} topics no article answers")
+    for topic in report.topics:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(topic.languages.items(), key=lambda kv: -kv[1]))
+        nearest = f"{topic.nearest_article} ({topic.nearest_similarity:.2f})" if topic.nearest_article else "none"
+        click.echo(f"\n{topic.rank:>2}. {topic.title}\n    {topic.size} inquiries · {langs} · "
+                   f"terms: {', '.join(topic.terms[:6])} · nearest article: {nearest}")
+        for example in topic.examples[:3]:
+            click.echo(f"      - {example[:110]}")
+
+
+@suggest_group.command("attach")
+@click.option("--text", "text_", default=None, help="One inquiry's text.")
+@click.option("--file", "file", default=None, type=click.Path(dir_okay=False),
+              help=".jsonl/.csv of inquiries (id, subject, body, language) or .txt, one per line.")
+@click.option("--k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, in input order.")
+@with_appcontext
+@domain_errors
+def suggest_attach_command(text_: str | None, file: str | None, k: int, as_json: bool) -> None:
+    """Rank articles for inquiries and say whether the best one surely answers."""
+    from kb.services.suggestions import rank_texts
+    from kb.services.tickets import read_texts
+    from kb.views.formats import ranking_json
+
+    if (text_ is None) == (file is None):
+        raise InvalidInput("give exactly one of --text and --file", field="--text/--file")
+    items = [("text", text_, None)] if text_ is not None else read_texts(file)
+    matcher = matchers().current(session(), progress=_progress)
+    rankings = rank_texts(matcher, [t for _, t, _ in items], [lang for _, _, lang in items], k=k)
+    session().rollback()
+    for (item_id, _, _), ranking in zip(items, rankings):
+        if as_json:
+            click.echo(json.dumps(ranking_json(item_id, ranking), ensure_ascii=False))
+        else:
+            best = ", ".join(f"{s.slug} ({s.score:.2f})" for s in ranking.suggestions) or "no articles"
+            click.echo(f"{item_id}\t{'confident' if ranking.confident else 'not sure'}\t{best}")
+
+
 @click.group("user")
 def user_group() -> None:
     """Manage user accounts."""
@@ -166,7 +266,7 @@ def user_add_command(email: str, role: str, name: str, language: str, password_s
     click.echo(f"Created {user.role.value} {user.email}")
 
 
-COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, user_group]
+COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group]
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]

@@ -113,14 +113,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance folder with the demo shop loaded and indexed, built once."""
     from kb.services.demo import load_demo
-    from kb.services.search_index import index, rebuild
+    from kb.services.search_index import index
+    from kb.services.suggestions import refresh_derived
 
     instance = tmp_path_factory.mktemp("demo-instance")
     app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
     with app.app_context():
         upgrade(database().engine)
         load_demo(session(), now=utcnow())
-        rebuild(session(), index())
+        refresh_derived(session(), index(), app.extensions["neuvo_matchers"], now=utcnow())
         commit()
         database().dispose()
     return instance

@@ -67,6 +67,15 @@ def published_article(session: Session, slug: str) -> Article:
     return article
 
 
+def titles_by_slug(session: Session, slugs: list[str]) -> dict[str, tuple[str, str]]:
+    """slug -> (language, title) for the given published articles."""
+    if not slugs:
+        return {}
+    rows = session.execute(select(Article.slug, Article.language, Article.title)
+                           .where(Article.slug.in_(slugs), Article.status == ArticleStatus.PUBLISHED))
+    return {slug: (language, title) for slug, language, title in rows}
+
+
 def articles_in_category(session: Session, category: Category, language: str) -> list[Article]:
     return list(session.scalars(
         select(Article).where(Article.category_id == category.id, Article.language == language,

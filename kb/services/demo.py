@@ -6,17 +6,18 @@ matter, JSON), written for the demo; see ``kb/demo/README.md``.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kb.db import Base
-from kb.models import Article, Category, Channel, ChannelKind, SpecialDay
+from kb.models import Article, Category, Channel, ChannelKind, SpecialDay, Ticket
 from kb.services.articles import ArticleInput, upsert_articles
 from kb.services.errors import InvalidInput
-from kb.services.importing import parse_article
+from kb.services.importing import parse_article, read_rows
+from kb.services.tickets import InquiryInput, parse_inquiry, upsert_inquiries
 from kb.services.shop import get_setting, set_setting
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -105,4 +106,28 @@ def load_demo(session: Session, *, now: datetime, reset: bool = False) -> dict[s
     set_setting(session, DEMO_MARKER, now.isoformat())
     articles = demo_articles()
     created, _ = upsert_articles(session, articles, now=now)
-    return {"articles": created, "categories": len(session.scalars(select(Category.id)).all())}
+    tickets = load_inquiries(session, now=now)
+    return {"articles": created, "categories": len(session.scalars(select(Category.id)).all()),
+            "inquiries": len(tickets)}
+
+
+def demo_inquiries(now: datetime, directory: Path = DEMO_DIR) -> list[InquiryInput]:
+    """Three weeks of inquiries, dated relative to ``now`` so the demo always looks current."""
+    path = directory / "inquiries.jsonl"
+    if not path.exists():
+        return []
+    items = []
+    for number, row in read_rows(path):
+        days_ago = float(row.pop("days_ago"))
+        row["created_at"] = (now - timedelta(days=days_ago)).isoformat()
+        try:
+            items.append(parse_inquiry(row))
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field=error.field, source=str(path), line=number) from None
+    return items
+
+
+def load_inquiries(session: Session, *, now: datetime) -> list[Ticket]:
+    """Store the demo inquiries; their suggestions are attached once the models are fitted."""
+    tickets, _ = upsert_inquiries(session, demo_inquiries(now), now=now)
+    return tickets

@@ -21,7 +21,7 @@ T = TypeVar("T")
 Row = dict[str, Any]
 
 ARTICLE_FIELDS = {"slug", "title", "body", "language", "category", "tags", "status", "translation_of"}
-ARTICLE_REQUIRED = ("slug", "title", "body", "language", "category")
+ARTICLE_REQUIRED = ("slug", "title", "language", "category")
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, Row]]:

@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def init_search(app: Flask) -> None:
+    from kb.services.suggestions import MatcherStore
+
     app.extensions["neuvo_search"] = SearchIndex(app.config["INDEX_PATH"])
+    app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"])
 
 
 def index() -> SearchIndex:

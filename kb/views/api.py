@@ -14,6 +14,8 @@ from kb.services.errors import NotFound
 from kb.services.markdown_render import render_markdown
 from kb.services.search_index import search_articles
 from kb.services.search_log import log_search
+from kb.services.suggestions import rank_texts
+from kb.views.formats import ranking_json
 from search import IndexUnavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -86,6 +88,34 @@ def article(slug: str):  # type: ignore[no-untyped-def]
         url=url_for("help.article", lang=art.language, slug=art.slug, _external=True),
         translations={lang: a.slug for lang, a in translations.items() if a.id != art.id},
     )
+
+
+@bp.post("/suggest")
+@limiter.limit(lambda: current_app.config["SUGGEST_RATE_LIMIT"])
+def suggest():  # type: ignore[no-untyped-def]
+    """Articles that may answer a question being typed (same shape as `neuvo suggest attach`)."""
+    data = json_body()
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "text is required", "text")
+    if len(text) > 5000:
+        raise ApiError(400, "text is longer than 5000 characters", "text")
+    language = data.get("language")
+    if language is not None and language not in current_app.config["LANGUAGES"]:
+        raise ApiError(400, "unknown language", "language")
+    k = data.get("k", 3)
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 10:
+        raise ApiError(400, "k must be a number from 1 to 10", "k")
+    db = session()
+    matcher = current_app.extensions["neuvo_matchers"].current(db)
+    ranking = rank_texts(matcher, [text], [language], k=k)[0]
+    titles = kb_articles.titles_by_slug(db, [s.slug for s in ranking.suggestions])
+    payload = ranking_json(None, ranking)
+    for item in payload["suggestions"]:
+        language_of, title = titles.get(item["slug"], (None, item["slug"]))
+        item["title"] = title
+        item["url"] = url_for("help.article", lang=language_of or "fi", slug=item["slug"])
+    return jsonify(payload)
 
 
 def json_body() -> dict:

@@ -1,0 +1,149 @@
+"""Text normalisation for Finnish, Swedish and English customer texts.
+
+Contract:
+
+- :func:`clean_text` removes what is not the customer's question and keeps case:
+  quoted e-mail lines (``> ...``), reply headers ("On ... wrote:", "... kirjoitti:",
+  "... skrev:", "-----Original Message-----") and everything after them, signatures
+  ("-- ", "Ystävällisin terveisin", "Med vänliga hälsningar", "Best regards", "Sent from
+  my ..."), e-mail addresses, URLs, order numbers and template placeholders.  It is
+  used for display (gap titles, examples) and as the first step of the others.
+- :func:`normalise_text` cleans, folds case and accents (ä → a, å → a, ß → ss) and
+  keeps only words separated by single spaces.
+- :func:`analyse` turns a text into the two strings the vectoriser reads: Snowball
+  stems (PyStemmer, per language; stemmed before folding because the Finnish and
+  Swedish stemmers need ä/ö/å) and the folded, unstemmed words for character n-grams.
+
+Everything here is a pure function of its arguments; stemmers are cached per thread
+because PyStemmer objects are not thread-safe.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+import Stemmer
+
+LANGUAGES = ("fi", "sv", "en")
+_STEMMER_NAMES = {"fi": "finnish", "sv": "swedish", "en": "english"}
+
+_QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+# A reply header ends the customer's own text: all that follows is the quoted thread.
+_REPLY_HEADER = re.compile(
+    r"^[ \t]*(?:on\b.{0,200}\bwrote:|.{0,200}\bkirjoitti:|.{0,200}\bskrev:"
+    r"|-{2,}\s*(?:original message|alkuperäinen viesti|ursprungligt meddelande)\s*-{2,}"
+    r"|(?:from|lähettäjä|från):\s.*)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGNATURE_LINE = re.compile(r"^--[ \t]*$", re.MULTILINE)
+# Closings start a signature wherever they stand, also inside a one-line chat message.
+_CLOSING = re.compile(
+    r"(?:^|(?<=[\s.,!?;:]))(?:ystävällisin terveisin|ystävällisesti|parhain terveisin|terveisin"
+    r"|med vänliga hälsningar|vänliga hälsningar|vänligen|hälsningar|mvh"
+    r"|best regards|kind regards|warm regards|regards|best wishes|yours sincerely"
+    r"|sent from my|lähetetty (?:iphonesta|android)|skickat från min)\b.*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
+# Order, invoice and tracking numbers: '#1234', 'ORD-2024-001', 'NV10023', '123456'.
+_ORDER_NO = re.compile(r"#\s?\d+\b|\b(?:[A-Za-z]{1,5}[-#]?)?\d[\d-]{3,}[A-Za-z]?\b")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+_WORD = re.compile(r"\w+")
+_FOLD = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l"})
+
+_local = threading.local()
+
+
+def clean_text(text: str, *, email: bool = True) -> str:
+    """Return the customer's own words: no quoting, signature, addresses, links or order numbers.
+
+    Parameters
+    ----------
+    text : str
+        Raw inquiry text (or article body with ``email=False``).
+    email : bool, default=True
+        Also strip e-mail structure (quoted lines, reply headers, signatures).  Article
+        bodies pass False: a Markdown ``>`` block quote is content there.
+
+    Returns
+    -------
+    str
+        The cleaned text with case kept and runs of spaces collapsed.
+    """
+    text = unicodedata.normalize("NFC", text or "").replace("\x00", " ")
+    if email:
+        text = _QUOTED.sub("", text)
+        for pattern in (_REPLY_HEADER, _SIGNATURE_LINE):
+            m = pattern.search(text)
+            if m and text[: m.start()].strip():
+                text = text[: m.start()]
+        m = _CLOSING.search(text)
+        if m and text[: m.start()].strip():
+            text = text[: m.start()]
+    text = _URL.sub(" ", text)
+    text = _EMAIL.sub(" ", text)
+    text = _PLACEHOLDER.sub(" ", text)
+    text = _ORDER_NO.sub(" ", text)
+    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Äiti Åsa' → 'aiti asa'."""
+    text = text.lower().translate(_FOLD)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_text(text: str, language: str | None = None) -> str:
+    """Clean an inquiry and fold case and accents; words separated by single spaces.
+
+    Parameters
+    ----------
+    text : str
+        Raw inquiry text.
+    language : {'fi', 'sv', 'en'} or None
+        Accepted for symmetry with :func:`analyse`; folding is language-independent.
+
+    Returns
+    -------
+    str
+        Folded words, e.g. ``"missa on tilaukseni"``.
+    """
+    return " ".join(_WORD.findall(fold(clean_text(text))))
+
+
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    cache = getattr(_local, "stemmers", None)
+    if cache is None:
+        cache = _local.stemmers = {}
+    if language not in cache:
+        cache[language] = Stemmer.Stemmer(_STEMMER_NAMES.get(language, "english"))
+    return cache[language]
+
+
+def analyse(text: str, language: str, *, email: bool = True) -> tuple[str, str]:
+    """Split a text into (stems, folded words), the inputs of the word and character features.
+
+    Parameters
+    ----------
+    text : str
+        Raw text.
+    language : {'fi', 'sv', 'en'}
+        Chooses the Snowball stemmer; unknown languages use English.
+    email : bool, default=True
+        Strip e-mail structure first (see :func:`clean_text`).
+
+    Returns
+    -------
+    stems : str
+        Space-separated folded stems, e.g. ``"tilaukse toimitu"``.
+    words : str
+        Space-separated folded words.
+    """
+    words = _WORD.findall(clean_text(text, email=email).lower())
+    stems = _stemmer(language).stemWords(words)
+    return " ".join(fold(s) for s in stems), " ".join(fold(w) for w in words)

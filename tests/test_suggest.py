@@ -1,0 +1,261 @@
+"""Tests for the suggester library: normalisation, language, ranking, gaps, persistence."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from suggest import (ArticleMatcher, ArticleText, GapMiner, InquiryText, detect_language, normalise_text)
+from suggest.normalise import clean_text
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+
+ARTICLES = [
+    ArticleText("palautus", "Tuotteen palauttaminen", "Voit palauttaa tuotteen 30 päivän kuluessa. Tulosta "
+                "palautuslappu ja vie paketti postiin.", "fi"),
+    ArticleText("toimitusaika", "Toimitusajat ja toimitustavat", "Toimitamme tilaukset 2-4 arkipäivässä. "
+                "Seuraa tilauksen toimitusta seurantakoodilla.", "fi"),
+    ArticleText("retur", "Returnera en vara", "Du kan returnera varor inom 30 dagar. Skriv ut returetiketten "
+                "och lämna paketet hos ombudet.", "sv"),
+    ArticleText("leverans", "Leveranstider", "Vi levererar beställningar inom 2-4 vardagar. Följ din "
+                "leverans med spårningskoden.", "sv"),
+    ArticleText("returns", "Returning an item", "You can return items within 30 days. Print the return "
+                "label and drop the parcel at the post office.", "en"),
+    ArticleText("delivery", "Delivery times", "We ship orders within 2-4 working days. Track your delivery "
+                "with the tracking code.", "en"),
+    ArticleText("invoice", "Paying by invoice", "Choose invoice at checkout. The invoice is due in 14 days and "
+                "arrives by e-mail.", "en"),
+]
+
+
+def inquiry(i: int, text: str, *, days: float = 1.0, language: str | None = None, slugs: tuple = (),
+            channel: str = "email") -> InquiryText:
+    """An inquiry created ``days`` before NOW."""
+    return InquiryText(id=f"q{i}", text=text, created_at=NOW - timedelta(days=days), language=language,
+                       channel=channel, article_slugs=slugs)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> ArticleMatcher:
+    """A matcher fitted on the articles and no history."""
+    return ArticleMatcher().fit(ARTICLES)
+
+
+# ---------------------------------------------------------------- normalisation and language
+
+def test_normalise_strips_quotes_signature_addresses_links_and_order_numbers():
+    raw = ("Hei, missä tilaukseni #48213 on? Lähetin viestin osoitteesta matti@example.fi.\n"
+           "Katso https://kauppa.example/tilaus/48213\n\n"
+           "Ystävällisin terveisin\nMatti Meikäläinen\n"
+           "> Kiitos tilauksestasi ORD-2026-0042\n")
+    out = normalise_text(raw)
+    assert out == "hei missa tilaukseni on lahetin viestin osoitteesta katso"
+
+
+@pytest.mark.parametrize("raw, kept, dropped", [
+    ("Where is my parcel?\n\nOn Mon, 2 Mar 2026, Shop <help@shop.example> wrote:\n> Your order shipped",
+     "where is my parcel", "shipped"),
+    ("Var är mitt paket?\n\nAnna Svensson skrev:\n> Tack för din beställning", "var ar mitt paket", "tack"),
+    ("Missä paketti on?\n\nAsiakaspalvelu kirjoitti:\n> Kiitos", "missa paketti on", "kiitos"),
+    ("Can I pay by invoice?\n-- \nJohn Smith\nAcme Ltd", "can i pay by invoice", "acme"),
+    ("Kan jag byta storlek? Med vänliga hälsningar, Eva", "kan jag byta storlek", "eva"),
+    ("I want a refund. Best regards, Tom", "i want a refund", "tom"),
+])
+def test_normalise_cuts_reply_headers_and_signatures(raw, kept, dropped):
+    out = normalise_text(raw)
+    assert out == kept
+    assert dropped not in out
+
+
+def test_clean_text_keeps_case_for_display():
+    assert clean_text("Missä on TILAUS 123456?\n> vanha viesti") == "Missä on TILAUS ?"
+
+
+def test_normalise_folds_accents_and_case():
+    assert normalise_text("ÄÖÅ Ärrä Öljy Åsa") == "aoa arra oljy asa"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Missä tilaukseni on?", "fi"), ("Voinko palauttaa kengät?", "fi"), ("kiitos", "fi"), ("moi", "fi"),
+    ("Var är min beställning?", "sv"), ("Kan jag returnera skorna?", "sv"), ("tack", "sv"), ("hej", "sv"),
+    ("Where is my order?", "en"), ("Can I return the shoes?", "en"), ("hello", "en"), ("thanks", "en"),
+])
+def test_detect_language_on_short_texts(text, language):
+    assert detect_language(text) == language
+
+
+def test_detect_language_of_empty_text_is_english():
+    assert detect_language("") == "en"
+
+
+# ---------------------------------------------------------------- estimator conventions
+
+def test_params_and_clone():
+    m = ArticleMatcher(title_weight=0.7, n_neighbors=5)
+    assert m.get_params()["title_weight"] == 0.7
+    c = clone(m)
+    assert c.get_params() == m.get_params() and c is not m
+    assert clone(GapMiner(days=7)).get_params()["days"] == 7
+
+
+def test_not_fitted_before_fit():
+    with pytest.raises(NotFittedError):
+        ArticleMatcher().rank("where is my order")
+
+
+def test_fit_returns_self():
+    m = ArticleMatcher()
+    assert m.fit(ARTICLES) is m
+
+
+# ---------------------------------------------------------------- ranking
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Miten palautan tuotteen? Haluan palauttaa kengät", "fi", "palautus"),
+    ("Milloin tilaukseni toimitetaan? Toimitus kestää", "fi", "toimitusaika"),
+    ("Hur returnerar jag varorna jag beställde?", "sv", "retur"),
+    ("När levereras min beställning?", "sv", "leverans"),
+    ("How do I return the items I bought?", "en", "returns"),
+    ("When will my delivery arrive?", "en", "delivery"),
+])
+def test_ranking_per_language_with_inflection(matcher, text, language, expected):
+    ranking = matcher.rank(text, k=3)
+    assert ranking.suggestions[0].slug == expected
+    assert matcher.rank(text, k=3, language=language).suggestions[0].slug == expected
+
+
+def test_suggestions_always_filled_and_sorted(matcher):
+    ranking = matcher.rank("xyzzy plugh", k=5)
+    assert len(ranking.suggestions) == 5
+    scores = [s.score for s in ranking.suggestions]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_off_topic_text_is_not_confident(matcher):
+    assert not matcher.rank("What is the weather like on Mars tomorrow?", language="en").confident
+    assert not matcher.rank("xyzzy plugh", language="en").confident
+
+
+def test_clear_question_is_confident(matcher):
+    assert matcher.rank("How do I return an item? I want to return it", language="en").confident
+
+
+def test_rank_many_matches_rank(matcher):
+    texts = ["When will my delivery arrive?", "Hur returnerar jag?"]
+    assert matcher.rank_many(texts, k=3) == [matcher.rank(t, k=3) for t in texts]
+
+
+def test_deterministic_output():
+    history = [inquiry(i, t) for i, t in enumerate(["where is my parcel", "my parcel has not arrived",
+                                                    "can I pay by invoice", "return label missing"])]
+    a = ArticleMatcher().fit(ARTICLES, history).rank_many(["parcel missing", "invoice due date"], k=3)
+    b = ArticleMatcher().fit(ARTICLES, history).rank_many(["parcel missing", "invoice due date"], k=3)
+    assert a == b
+
+
+def test_linked_answers_change_the_ranking():
+    question = "The courier left a note and I must fetch the parcel from the pickup point"
+    plain = ArticleMatcher().fit(ARTICLES).rank(question, k=3, language="en")
+    history = [inquiry(i, text, slugs=("delivery",), language="en") for i, text in enumerate([
+        "The courier left a note, where is the pickup point for my parcel?",
+        "I must fetch my parcel from the pickup point, which one is it?",
+        "Courier note says pickup point, how long is the parcel kept there?",
+    ])]
+    taught = ArticleMatcher().fit(ARTICLES, history).rank(question, k=3, language="en")
+    assert plain.suggestions[0].slug != "delivery"
+    assert taught.suggestions[0].slug == "delivery"
+
+
+def test_save_load_round_trip(tmp_path):
+    history = [inquiry(i, t, slugs=s) for i, (t, s) in enumerate([
+        ("missä paketti viipyy", ("toimitusaika",)), ("var är mitt paket", ()), ("invoice due", ("invoice",))])]
+    fitted = ArticleMatcher(n_neighbors=5).fit(ARTICLES, history)
+    fitted.save(tmp_path / "model")
+    loaded = ArticleMatcher.load(tmp_path / "model")
+    texts = ["Missä pakettini on?", "Kan jag returnera?", "pay by invoice", "weather on mars"]
+    assert loaded.rank_many(texts, k=4) == fitted.rank_many(texts, k=4)
+    assert loaded.get_params() == fitted.get_params()
+    assert not list((tmp_path / "model").glob("*.pkl"))
+
+
+# ---------------------------------------------------------------- gaps
+
+GIFT = ["Can I buy a gift card for my friend?", "Do you sell gift cards?", "Where can I buy a gift card?",
+        "Is a gift card available as a present?"]
+SIZE = ["Mikä kokotaulukko sopii kenkiin?", "Onko kengissä normaali koko vai pieni koko?",
+        "Mitä kokoa kenkiä suosittelette, koko 42 vai 43?"]
+RETURNS = ["How do I return an item?", "I want to return the shoes I bought", "How can I return my items?",
+           "Return an item within 30 days, how?"]
+
+
+def _gap_inquiries(days: float = 1.0) -> list[InquiryText]:
+    texts = GIFT + SIZE + RETURNS
+    return [inquiry(i, t, days=days + i * 0.01, channel="chat" if i % 2 else "email") for i, t in enumerate(texts)]
+
+
+def test_gaps_report_unanswered_topics_not_covered_ones():
+    inqs = _gap_inquiries()
+    report = GapMiner(days=14, top=10).mine(inqs, ARTICLES, as_of=NOW)
+    assert report.inquiries == len(inqs)
+    assert report.window_end == NOW and report.window_start == NOW - timedelta(days=14)
+    first = report.topics[0]
+    assert first.rank == 1 and first.size == 4
+    assert set(first.inquiry_ids) == {f"q{i}" for i in range(4)}
+    assert "gift" in first.terms and first.title in GIFT
+    assert first.channels == {"chat": 2, "email": 2} and first.languages == {"en": 4}
+    returns_ids = {f"q{i}" for i in range(7, 11)}
+    assert all(not returns_ids & set(t.inquiry_ids) for t in report.topics)
+    sizes = [t.size for t in report.topics]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_gaps_are_deterministic():
+    inqs = _gap_inquiries()
+    assert GapMiner().mine(inqs, ARTICLES, as_of=NOW) == GapMiner().mine(inqs, ARTICLES, as_of=NOW)
+
+
+def test_gap_window_boundary():
+    inside = [inquiry(i, t, days=0) for i, t in enumerate(GIFT[:2])]  # exactly at as_of: inclusive
+    edge = [inquiry(10, GIFT[2], days=14)]  # exactly at the start: inclusive
+    outside = [inquiry(20 + i, t, days=14.001) for i, t in enumerate(SIZE)]  # just before the window
+    report = GapMiner(days=14).mine(inside + edge + outside, ARTICLES, as_of=NOW)
+    assert report.inquiries == 3
+    ids = {i for t in report.topics for i in t.inquiry_ids}
+    assert ids == {"q0", "q1", "q10"}
+    later = [inquiry(30, GIFT[3], days=-0.001)]  # after as_of
+    assert GapMiner(days=14).mine(inside + later, ARTICLES, as_of=NOW).inquiries == 2
+
+
+def test_searches_count_into_topics_but_never_make_one():
+    inqs = _gap_inquiries()
+    searches = [("gift card", NOW - timedelta(days=1), "en"), ("gift cards", NOW - timedelta(days=2), "en"),
+                ("lahjakortti hinta", NOW - timedelta(days=1), "fi"),
+                ("gift card", NOW - timedelta(days=30), "en")]
+    report = GapMiner().mine(inqs, ARTICLES, as_of=NOW, zero_result_searches=searches)
+    gift = report.topics[0]
+    assert gift.searches == 2
+    only_search = GapMiner().mine([], ARTICLES, as_of=NOW, zero_result_searches=searches)
+    assert only_search.topics == [] and only_search.inquiries == 0
+
+
+def test_naive_as_of_is_refused():
+    with pytest.raises(ValueError):
+        GapMiner().mine([], ARTICLES, as_of=datetime(2026, 3, 2))
+
+
+def test_progress_is_reported():
+    messages: list[str] = []
+    GapMiner().mine(_gap_inquiries(), ARTICLES, as_of=NOW, progress=messages.append)
+    assert messages
+
+
+# ---------------------------------------------------------------- house rules
+
+def test_library_imports_no_web_stack():
+    code = ("import sys, suggest; bad = [m for m in ('flask', 'sqlalchemy', 'kb') if m in sys.modules]; "
+            "sys.exit(1 if bad else 0)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
