@@ -1,11 +1,16 @@
 """Typed ORM models, one module per domain; imported here so metadata is complete."""
 from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexOutbox
+from kb.models.auth import ApiToken, PasswordResetToken
+from kb.models.order import (CHANGEABLE, TIMELINE, Invoice, Order, OrderEvent, OrderLine, OrderStatus, Product,
+                             Return, ReturnLine, ReturnStatus)
 from kb.models.search_log import SearchLog
 from kb.models.shop import Channel, ChannelKind, Setting, SpecialDay
 from kb.models.ticket import LinkSource, Ticket, TicketArticleLink, TicketStatus, TicketSuggestion
 from kb.models.user import Role, User
 
 __all__ = [
+    "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken",
+    "Product", "Return", "ReturnLine", "ReturnStatus", "TIMELINE",
     "Article", "ArticleFeedback", "ArticleStatus", "Category", "Channel", "ChannelKind",
     "IndexOutbox", "LinkSource", "Role", "SearchLog", "Setting", "SpecialDay", "Ticket", "TicketArticleLink",
     "TicketStatus", "TicketSuggestion", "User",
