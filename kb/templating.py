@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
 
 from kb.services.markdown_render import plain_text, render_markdown
 
@@ -61,6 +61,38 @@ def _weekday_clock(value: datetime) -> str:
     return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
 
 
+TRACKING_URLS = {
+    "posti": "https://www.posti.fi/fi/seuranta#/lahetys/{code}",
+    "matkahuolto": "https://www.matkahuolto.fi/seuranta?parcelNumber={code}",
+    "db schenker": "https://www.dbschenker.com/app/tracking-public/?refNumber={code}",
+}
+
+
+def _money(cents: int) -> str:
+    """Euros in the reader's locale: 1 234,50 € in Finnish."""
+    return format_currency(cents / 100, "EUR")
+
+
+def _vat_percent(basis_points: int) -> str:
+    return format_decimal(basis_points / 100)
+
+
+def _tracking_url(order: Any) -> str | None:
+    """The carrier's public tracking page for the order's parcel, if the carrier is known."""
+    from urllib.parse import quote
+
+    template = TRACKING_URLS.get((order.carrier or "").strip().lower())
+    if not template or not order.tracking_code:
+        return None
+    return template.format(code=quote(order.tracking_code, safe=""))
+
+
+def _local_day(value: datetime) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.add_template_filter(render_markdown, "markdown")
@@ -68,4 +100,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_local_time, "local_time")
     app.add_template_filter(_local_date, "local_date")
     app.add_template_filter(_clock, "clock")
+    app.add_template_filter(_money, "money")
+    app.add_template_filter(_vat_percent, "vat_percent")
+    app.add_template_filter(_tracking_url, "tracking_url")
+    app.add_template_filter(_local_day, "local_day")
     app.add_template_filter(_weekday_clock, "weekday_clock")

@@ -19,16 +19,9 @@ Contract:
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import secrets
-import shutil
-import tempfile
 import threading
-import time
-import traceback
-import warnings
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
@@ -38,8 +31,17 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from search.query import QueryPlan, plan, prune
-from search.schema import build_schema, document_fields
+from search.schema import document_fields
 from search.snippets import snippet_html
+from search.storage import (
+    live_dir,
+    new_generation,
+    pointer_name,
+    pointer_signature,
+    remove_old_generations,
+    unavailable,
+    write_pointer,
+)
 from search.text import normalise_query, words
 from search.types import (
     LANGUAGES,
@@ -52,9 +54,6 @@ from search.types import (
 
 log = logging.getLogger(__name__)
 
-POINTER = "CURRENT"
-GENERATION_PREFIX = "gen-"
-BUILD_PREFIX = ".tmp-"
 MAX_PER_PAGE = 100
 #: Deepest result position served; deeper pages are empty (total still exact).
 MAX_DEPTH = 5000
@@ -65,8 +64,9 @@ class SearchIndex:
 
     #: Seconds to wait for the writer lock before :class:`IndexBusy`.
     lock_timeout: float = 5.0
-    #: The AND of the words must find at least this many articles, else OR is used.
-    min_and_hits: int = 3
+    #: The AND of the words must fill a page (this many articles), else OR is used;
+    #: a lower value was faster but lost relevance against a plain OR.
+    min_and_hits: int = 10
     #: "Did you mean" is only tried when fewer than this many articles match.
     suggest_below: int = 3
     #: Whoosh block-quality skipping; off, every match is scored but counting is free.
@@ -82,7 +82,7 @@ class SearchIndex:
 
     def exists(self) -> bool:
         """True if a live generation is present (it may still prove corrupt)."""
-        location = self._live_dir()
+        location = live_dir(self.path)
         return location is not None and windex.exists_in(location)
 
     def rebuild(
@@ -94,18 +94,10 @@ class SearchIndex:
 
         ``progress`` is called with the number of articles indexed so far.
         """
-        os.makedirs(self.path, exist_ok=True)
-        building = tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=self.path)
-        try:
-            count = _build(building, docs, progress)
-            name = f"{GENERATION_PREFIX}{time.time_ns():020d}-{secrets.token_hex(4)}"
-            os.rename(building, os.path.join(self.path, name))
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-        previous = self._pointer_name()
-        self._write_pointer(name)
-        self._remove_old_generations(keep={name, previous})
+        name, count = new_generation(self.path, docs, progress)
+        previous = pointer_name(self.path)
+        write_pointer(self.path, name)
+        remove_old_generations(self.path, keep={name, previous})
         with self._lock:
             self._close_searcher()
         return count
@@ -280,12 +272,12 @@ class SearchIndex:
             except Exception as exc:
                 log.warning("search index unreadable at %s: %r", self.path, exc)
                 self._close_searcher()
-                error = _unavailable(exc)
+                error = unavailable(exc)
             if error is not None:
                 raise error
 
     def _current_searcher(self) -> Searcher:
-        signature = self._pointer_signature()
+        signature = pointer_signature(self.path)
         if signature is None:
             self._close_searcher()
             raise IndexUnavailable(f"no search index at {self.path}")
@@ -301,7 +293,7 @@ class SearchIndex:
         except Exception as exc:
             log.warning("cannot open search index at %s: %r", self.path, exc)
             self._close_searcher()
-            error = _unavailable(exc)
+            error = unavailable(exc)
             raise error from None
         return self._searcher
 
@@ -314,13 +306,13 @@ class SearchIndex:
         self._searcher, self._signature = None, None
 
     def _open_index(self) -> windex.Index:
-        location = self._live_dir()
+        location = live_dir(self.path)
         if location is None:
             raise IndexUnavailable(f"no search index at {self.path}")
         try:
             return windex.open_dir(location)
         except Exception as exc:
-            error = _unavailable(exc)
+            error = unavailable(exc)
         raise error
 
     @contextmanager
@@ -333,11 +325,21 @@ class SearchIndex:
                 raise IndexBusy(f"index writer lock busy at {self.path}") from exc
             except Exception as exc:
                 raise IndexUnavailable(str(exc)) from exc
+            error: IndexUnavailable | None = None
             try:
                 yield writer
+            except (IndexUnavailable, IndexBusy):
+                writer.cancel()
+                raise
+            except Exception as exc:
+                # update_document reads the existing segments: a corrupt one fails here.
+                _cancel(writer)
+                error = unavailable(exc)
             except BaseException:
                 writer.cancel()
                 raise
+            if error is not None:
+                raise error
             try:
                 writer.commit()
             except Exception as exc:
@@ -359,93 +361,12 @@ class SearchIndex:
         self._searcher.close()
         self._searcher = ix.searcher()
 
-    def _pointer_name(self) -> str | None:
-        try:
-            with open(os.path.join(self.path, POINTER), encoding="utf-8") as fh:
-                name = fh.read().strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        if not name.startswith(GENERATION_PREFIX) or os.sep in name or "/" in name:
-            return None
-        return name
 
-    def _pointer_signature(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(os.path.join(self.path, POINTER))
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def _live_dir(self) -> str | None:
-        name = self._pointer_name()
-        if name is None:
-            return None
-        location = os.path.join(self.path, name)
-        return location if os.path.isdir(location) else None
-
-    def _write_pointer(self, name: str) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=BUILD_PREFIX, dir=self.path)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(name + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, os.path.join(self.path, POINTER))
-        except BaseException:
-            _remove(tmp)
-            raise
-
-    def _remove_old_generations(self, keep: set[str | None]) -> None:
-        # The previous generation stays: other processes may still be reading it.
-        for entry in os.scandir(self.path):
-            if entry.name.startswith(GENERATION_PREFIX) and entry.name not in keep:
-                shutil.rmtree(entry.path, ignore_errors=True)
-            elif entry.name.startswith(BUILD_PREFIX) and _older_than(entry.path, 3600):
-                # Left behind by a crashed rebuild.
-                if entry.is_dir():
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    _remove(entry.path)
-
-
-def _build(
-    location: str, docs: Iterable[IndexedArticle], progress: Callable[[int], None] | None
-) -> int:
-    """Write all ``docs`` into a fresh index at ``location``; returns the count."""
-    ix = windex.create_in(location, build_schema())
+def _cancel(writer: IndexWriter) -> None:
     try:
-        writer = ix.writer(limitmb=128)
-        try:
-            seen: set[int] = set()
-            for doc in docs:
-                fields = document_fields(doc)
-                if doc.id in seen:
-                    writer.update_document(**fields)
-                else:
-                    writer.add_document(**fields)
-                    seen.add(doc.id)
-                if progress is not None:
-                    progress(len(seen))
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(optimize=True)
-    finally:
-        ix.close()
-    return len(seen)
-
-
-def _unavailable(exc: Exception) -> IndexUnavailable:
-    """IndexUnavailable for a Whoosh failure, releasing what the failure left open."""
-    message = f"search index unreadable: {type(exc).__name__}: {exc}"
-    # Whoosh leaks the file it was reading when a TOC or segment is corrupt: clear
-    # the traceback's frames so the file closes here, quietly, not at a random later GC.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        traceback.clear_frames(exc.__traceback__)
-        exc.__traceback__ = None
-        gc.collect()
-    return IndexUnavailable(message)
+        writer.cancel()
+    except Exception:  # the lock must go even if the segments are broken
+        log.debug("cancelling writer failed", exc_info=True)
 
 
 def _restriction(category: str | None) -> Query | None:
@@ -476,17 +397,3 @@ def _int(value: object, default: int) -> int:
         return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):
         return default
-
-
-def _older_than(path: str, seconds: float) -> bool:
-    try:
-        return time.time() - os.path.getmtime(path) > seconds
-    except OSError:
-        return False
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass

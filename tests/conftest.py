@@ -213,3 +213,44 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.fixture
+def create_order(app):
+    """Factory: an order (default: delivered yesterday, two lines) for ``email``; returns its number."""
+    from datetime import timedelta
+
+    from kb.models import Invoice, Order, OrderEvent, OrderLine, OrderStatus, Product
+
+    counter = iter(range(100001, 199999))
+
+    def make(email: str = "aino@example.com", status: str = "delivered", *, delivered_days_ago: float = 1,
+             number: str | None = None) -> str:
+        now = utcnow()
+        number = number or str(next(counter))
+        with app.app_context():
+            db = session()
+            order = Order(number=number, email=email.lower(), status=OrderStatus(status), currency="EUR",
+                          placed_at=now - timedelta(days=delivered_days_ago + 3), shipping_cents=490,
+                          shipping_address={"name": "Aino Virtanen", "street": "Hämeenkatu 1", "postal_code": "33100",
+                                            "city": "Tampere", "country": "FI"},
+                          carrier="Posti", tracking_code="JJFI6437200000012345")
+            order.lines = [OrderLine(position=1, sku="LIINA-150", name="Pellavainen pöytäliina", quantity=2,
+                                     unit_price_cents=5990, vat_rate_bp=2550),
+                           OrderLine(position=2, sku="KYNT-3", name="Kynttilä 3 kpl", quantity=1,
+                                     unit_price_cents=1490, vat_rate_bp=2550)]
+            if status == "delivered":
+                order.delivered_at = now - timedelta(days=delivered_days_ago)
+                order.events = [OrderEvent(kind="delivered", at=order.delivered_at, source="shop")]
+            db.add(order)
+            if db.get(Product, 1) is None:
+                db.add(Product(sku="TYYNY-50", name="Tyynynpäällinen 50×50", unit_price_cents=2490))
+            db.flush()
+            db.add(Invoice(order_id=order.id, number=f"L{number}", issued_at=order.placed_at,
+                           lines=[{"sku": l.sku, "name": l.name, "quantity": l.quantity,
+                                   "unit_price_cents": l.unit_price_cents, "vat_rate_bp": l.vat_rate_bp}
+                                  for l in order.lines], shipping_cents=490))
+            commit()
+        return number
+
+    return make

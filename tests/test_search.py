@@ -282,27 +282,44 @@ def test_missing_index_is_unavailable(tmp_path):
             call()
 
 
-def _corrupt(root: Path) -> None:
+def _corrupt(root: Path, suffix: str) -> None:
     live = root / (root / "CURRENT").read_text().strip()
     for path in live.iterdir():
-        if path.is_file():
+        if path.is_file() and path.name.endswith(suffix):
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 3])
 
 
-def test_corrupt_index_is_unavailable_then_rebuild_restores(tmp_path):
+@pytest.mark.parametrize("suffix", ["", ".seg", ".toc"])
+def test_corrupt_index_is_unavailable_then_rebuild_restores(tmp_path, suffix):
     root = tmp_path / "index"
     index = SearchIndex(root)
     index.rebuild(ARTICLES)
-    _corrupt(root)
+    _corrupt(root, suffix)
     index.close()
     with pytest.raises(IndexUnavailable):
         index.search("palautus")
     with pytest.raises(IndexUnavailable):
         index.upsert(ARTICLES[:1])
+    with pytest.raises(IndexUnavailable):
+        index.search("palautus")  # still unavailable, not a stale or half-open searcher
     assert index.rebuild(ARTICLES) == len(ARTICLES)
     assert index.doc_ids() == {a.id for a in ARTICLES}
     assert slugs(index.search("palautuksen"))[0] == "palautukset"
+
+
+def test_deleted_generation_is_unavailable(fresh):
+    import shutil
+
+    assert fresh.search("palautus").total
+    live = Path(fresh.path) / (Path(fresh.path) / "CURRENT").read_text().strip()
+    shutil.rmtree(live)
+    fresh.close()
+    assert not fresh.exists()
+    with pytest.raises(IndexUnavailable):
+        fresh.search("palautus")
+    fresh.rebuild(ARTICLES)
+    assert fresh.search("palautus").total
 
 
 def test_rebuild_recovers_from_garbage_pointer(tmp_path):
@@ -385,3 +402,25 @@ def test_library_imports_no_web_stack():
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_threads_share_one_index_safely(fresh):
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(30):
+                assert fresh.search("palautuksen").results[0].slug == "palautukset"
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    fresh.upsert([A(40, "lahjakortit", "fi", "Lahjakortit", "Lahjakortti on voimassa vuoden.", "maksaminen")])
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert fresh.search("lahjakortti").total == 1

@@ -67,8 +67,8 @@ def _claim_for_change(session: Session, order: Order, *, now: datetime) -> None:
 
 def _record(session: Session, order: Order, kind: str, *, now: datetime, source: str,
             details: dict[str, str]) -> OrderEvent:
-    event = OrderEvent(order_id=order.id, kind=kind, at=now, source=source, details=details)
-    session.add(event)
+    event = OrderEvent(kind=kind, at=now, source=source, details=details)
+    order.events.append(event)
     return event
 
 

@@ -107,13 +107,12 @@ def register_return(session: Session, order: Order, request: ReturnRequest, *, n
     try:
         with session.begin_nested():
             session.add(registered)
-            session.add(OrderEvent(order_id=order.id, kind="return", at=now, source="customer",
-                                   details={"rma": registered.rma}))
     except IntegrityError:
         earlier = find_by_key(session, request.idempotency_key)
         if earlier is None:
             raise
         return earlier
+    order.events.append(OrderEvent(kind="return", at=now, source="customer", details={"rma": registered.rma}))
     return registered
 
 

@@ -1,6 +1,306 @@
-"""Customer self-service: order tracking, changes until packed, returns, order history and invoices."""
+"""Customer self-service: order tracking, changes until packed, returns, order history and invoices.
+
+Every URL that names an order, return or invoice answers 404 unless the viewer
+owns it: a logged-in customer by e-mail, a guest by having proven the order
+number and e-mail in this session.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import secrets
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   session as flask_session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kb.db import commit, session, utcnow
+from kb.extensions import limiter
+from kb.models import Invoice, Order, Product
+from kb.services import orders as order_rules
+from kb.services import returns as return_rules
+from kb.services.errors import DomainError, InvalidInput, NotFound
+from kb.services.self_service import help_article, return_window_days
+from sqlalchemy import select
 
 bp = Blueprint("account", __name__)
+GUEST_KEY = "guest_orders"
+
+
+def _viewer_email(number: str | None = None) -> str | None:
+    """The e-mail whose orders the current visitor may see."""
+    if current_user.is_authenticated:
+        return current_user.email
+    if number is not None:
+        return flask_session.get(GUEST_KEY, {}).get(number)
+    return None
+
+
+def _order(number: str) -> Order:
+    email = _viewer_email(number)
+    if email is None:
+        abort(404)
+    try:
+        return order_rules.customer_order(session(), number, email=email)
+    except NotFound:
+        abort(404)
+
+
+def _lang() -> str:
+    from kb.extensions import select_locale
+
+    return select_locale()
+
+
+def _window(order: Order) -> dict:
+    days = return_window_days(session())
+    return {"days": days, "last_day": return_rules.last_return_day(order, window_days=days,
+                                                                   timezone=current_app.config["TIMEZONE"])}
+
+
+@bp.route("/<lang>/tilaus/seuranta", methods=["GET", "POST"])
+@limiter.limit("10 per 10 minutes", methods=["POST"])
+def track(lang: str):  # type: ignore[no-untyped-def]
+    """Guests find their order by order number and e-mail (no hint which one was wrong)."""
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(404)
+    flask_session["lang"] = lang
+    if current_user.is_authenticated and request.method == "GET" and not request.args:
+        return redirect(url_for("account.orders"))
+    error = None
+    if request.method == "POST":
+        number = request.form.get("number", "").strip()[:64]
+        email = request.form.get("email", "").strip()[:254]
+        try:
+            order_rules.customer_order(session(), number, email=email)
+        except NotFound:
+            error = _("We could not find an order with that number and e-mail address. Check both and try again.")
+        else:
+            guest = dict(flask_session.get(GUEST_KEY, {}))
+            guest[number] = email.lower()
+            flask_session[GUEST_KEY] = dict(list(guest.items())[-10:])
+            return redirect(url_for("account.order", number=number))
+    return render_template("account/track.html", error=error, help=help_article(session(), "tracking", lang)), (
+        400 if error else 200)
+
+
+@bp.route("/tili/tilaukset")
+@login_required
+def orders():  # type: ignore[no-untyped-def]
+    """The customer's orders, newest first."""
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = order_rules.customer_orders(session(), email=current_user.email, page=page)
+    return render_template("account/orders.html", orders=rows, total=total, page=page, per_page=10,
+                           help=help_article(session(), "invoices", _lang()))
+
+
+@bp.route("/tilaus/<number>")
+def order(number: str):  # type: ignore[no-untyped-def]
+    """Tracking: status timeline, carrier, expected delivery, lines, returns and invoices."""
+    found = _order(number)
+    db = session()
+    return render_template(
+        "account/order.html", order=found, steps=order_rules.timeline(found),
+        returns=[r for r in return_rules.customer_returns(db, email=found.email) if r.order_id == found.id],
+        window=_window(found), now=utcnow(),
+        help_tracking=help_article(db, "tracking", _lang()), help_changes=help_article(db, "changes", _lang()),
+        help_returns=help_article(db, "returns", _lang()),
+    )
+
+
+@bp.route("/tilaus/<number>/muuta")
+def change(number: str):  # type: ignore[no-untyped-def]
+    """Forms for every change the order still allows."""
+    found = _order(number)
+    products = session().scalars(select(Product).where(Product.available.is_(True)).order_by(Product.name)).all()
+    return render_template("account/change.html", order=found, products=products,
+                           help=help_article(session(), "changes", _lang()))
+
+
+def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
+    """Run one change; refusals become a message on the order's page."""
+    found = _order(number)
+    if request.form.get("version") != str(found.version):
+        flash(_("The order changed while you were looking at it. Please check it and try again."), "error")
+        return redirect(url_for("account.order", number=number))
+    try:
+        action(found)
+    except order_rules.OrderAlreadyPacked:
+        session().rollback()
+        flash(_("Your order has already been packed, so it can no longer be changed. You can return products "
+                "once they arrive."), "error")
+        return redirect(url_for("account.order", number=number))
+    except InvalidInput as error:
+        session().rollback()
+        flash(_("Could not change the order: %(message)s", message=_field_message(error)), "error")
+        return redirect(url_for("account.change", number=number))
+    except NotFound:
+        abort(404)
+    commit()
+    flash(_("Your order has been changed. We sent the change to the shop."), "success")
+    return redirect(url_for("account.order", number=number))
+
+
+def _field_message(error: InvalidInput) -> str:
+    return f"{error.field}: {error.message}" if error.field else error.message
+
+
+@bp.post("/tilaus/<number>/osoite")
+def change_address(number: str):  # type: ignore[no-untyped-def]
+    """Change the delivery address."""
+    data = {k: request.form.get(k, "") for k in order_rules.ADDRESS_FIELDS}
+    return _apply(number, lambda o: order_rules.change_address(session(), o, data, now=utcnow()))
+
+
+@bp.post("/tilaus/<number>/rivi/<int:line_id>")
+def change_line(number: str, line_id: int):  # type: ignore[no-untyped-def]
+    """Change a line's quantity; 0 removes it."""
+    quantity = request.form.get("quantity", "")
+    if not quantity.isdigit():
+        quantity = "-1"
+    return _apply(number, lambda o: order_rules.change_quantity(session(), o, line_id, int(quantity), now=utcnow()))
+
+
+@bp.post("/tilaus/<number>/lisaa")
+def add_product(number: str):  # type: ignore[no-untyped-def]
+    """Add a product to the order."""
+    quantity = request.form.get("quantity", "1")
+    quantity_value = int(quantity) if quantity.isdigit() else 0
+    sku = request.form.get("sku", "")[:64]
+    return _apply(number, lambda o: order_rules.add_product(session(), o, sku, quantity_value, now=utcnow()))
+
+
+@bp.post("/tilaus/<number>/peru")
+def cancel(number: str):  # type: ignore[no-untyped-def]
+    """Cancel the whole order."""
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm the cancellation."), "error")
+        return redirect(url_for("account.change", number=number))
+    return _apply(number, lambda o: order_rules.cancel_order(session(), o, now=utcnow()))
+
+
+@bp.route("/tili/palautukset/uusi")
+def new_return():  # type: ignore[no-untyped-def]
+    """Pick the order to return products from (customers), or find it first (guests)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("account.track", lang=_lang()))
+    rows, _total = order_rules.customer_orders(session(), email=current_user.email, page=1, per_page=50)
+    now, days = utcnow(), return_window_days(session())
+    tz = current_app.config["TIMEZONE"]
+    returnable = []
+    for row in rows:
+        try:
+            return_rules.check_window(row, now=now, window_days=days, timezone=tz)
+        except DomainError:
+            continue
+        returnable.append(row)
+    return render_template("account/new_return.html", orders=returnable,
+                           help=help_article(session(), "returns", _lang()))
+
+
+@bp.route("/tilaus/<number>/palautus", methods=["GET", "POST"])
+def register_return(number: str):  # type: ignore[no-untyped-def]
+    """Choose lines, quantities, a reason and refund or exchange; one return per form."""
+    found = _order(number)
+    db = session()
+    available = return_rules.returnable_quantities(db, found)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        lines = {}
+        for line in found.lines:
+            raw = request.form.get(f"qty-{line.id}", "0") or "0"
+            lines[line.id] = int(raw) if raw.isdigit() else -1
+        req = return_rules.ReturnRequest(
+            lines={k: v for k, v in lines.items() if v}, reason=request.form.get("reason", ""),
+            resolution=request.form.get("resolution", ""), comment=request.form.get("comment", ""),
+            idempotency_key=request.form.get("idempotency_key", ""))
+        try:
+            registered = return_rules.register_return(
+                db, found, req, now=utcnow(), window_days=return_window_days(db),
+                timezone=current_app.config["TIMEZONE"])
+        except return_rules.ReturnWindowClosed:
+            db.rollback()
+            errors["form"] = _("The return period for this order has ended.")
+        except return_rules.NotDelivered:
+            db.rollback()
+            errors["form"] = _("Products can be returned once the order has been delivered.")
+        except InvalidInput as error:
+            db.rollback()
+            errors[error.field or "form"] = error.message
+        except NotFound:
+            abort(404)
+        else:
+            commit()
+            flash(_("Return %(rma)s registered. Print the return instructions below.", rma=registered.rma), "success")
+            return redirect(url_for("account.return_status", rma=registered.rma))
+    return render_template("account/return_form.html", order=found, available=available, errors=errors,
+                           reasons=return_rules.REASONS, form=request.form, window=_window(found),
+                           idempotency_key=request.form.get("idempotency_key") or secrets.token_urlsafe(24),
+                           help=help_article(db, "returns", _lang())), (400 if errors else 200)
+
+
+def _return(rma: str):  # type: ignore[no-untyped-def]
+    """The return if the viewer owns its order (by login, or by a guest's verified order)."""
+    if current_user.is_authenticated:
+        emails = [current_user.email]
+    else:
+        emails = list(dict.fromkeys(flask_session.get(GUEST_KEY, {}).values()))
+    for email in emails:
+        try:
+            return return_rules.customer_return(session(), rma, email=email)
+        except NotFound:
+            continue
+    abort(404)
+
+
+@bp.route("/palautus/<rma>")
+def return_status(rma: str):  # type: ignore[no-untyped-def]
+    """The return's status and what to do next."""
+    return render_template("account/return.html", ret=_return(rma),
+                           help=help_article(session(), "returns", _lang()))
+
+
+@bp.route("/palautus/<rma>/ohje")
+def return_label(rma: str):  # type: ignore[no-untyped-def]
+    """Printable return instructions with the RMA number as the label."""
+    return render_template("account/return_label.html", ret=_return(rma))
+
+
+@bp.route("/tili/palautukset")
+@login_required
+def returns():  # type: ignore[no-untyped-def]
+    """All of the customer's returns."""
+    return render_template("account/returns.html", returns=return_rules.customer_returns(session(),
+                                                                                        email=current_user.email))
+
+
+def _invoice(number: str) -> Invoice:
+    invoice = session().scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        abort(404)
+    _order(invoice.order.number)  # ownership, 404 otherwise
+    return invoice
+
+
+@bp.route("/lasku/<number>")
+def invoice(number: str):  # type: ignore[no-untyped-def]
+    """Printable invoice with the VAT breakdown."""
+    from kb.services.invoices import totals, vat_breakdown
+
+    inv = _invoice(number)
+    return render_template("account/invoice.html", invoice=inv, order=inv.order, vat=vat_breakdown(inv),
+                           totals=totals(inv))
+
+
+@bp.route("/lasku/<number>.pdf")
+def invoice_pdf(number: str):  # type: ignore[no-untyped-def]
+    """The invoice as a PDF download."""
+    from kb.services.invoices import invoice_pdf as render_pdf
+    from kb.services.shop import get_setting
+
+    inv = _invoice(number)
+    db = session()
+    shop = {"name": get_setting(db, "legal_name") or get_setting(db, "shop_name", "Neuvo"),
+            "business_id": get_setting(db, "business_id")}
+    pdf = render_pdf(inv, inv.order, shop=shop)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="lasku-{inv.number}.pdf"'})

@@ -1,0 +1,155 @@
+"""Where the index lives on disk: generations and the CURRENT pointer.
+
+Contract: an index directory holds complete Whoosh indexes named ``gen-*`` and
+a ``CURRENT`` file naming the live one. A new generation is built under a
+``.tmp-*`` name, renamed, and made live by replacing ``CURRENT`` atomically
+(``os.replace`` after ``fsync``). The previous generation is kept for readers
+in other processes; older ones and abandoned temporary builds are removed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import tempfile
+import time
+import traceback
+import warnings
+from typing import Callable, Iterable
+
+from whoosh import index as windex
+
+from search.schema import build_schema, document_fields
+from search.types import IndexedArticle, IndexUnavailable
+
+POINTER = "CURRENT"
+GENERATION_PREFIX = "gen-"
+BUILD_PREFIX = ".tmp-"
+
+
+def pointer_name(root: str) -> str | None:
+    """The live generation's directory name, or None if missing or invalid."""
+    try:
+        with open(os.path.join(root, POINTER), encoding="utf-8") as fh:
+            name = fh.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not name.startswith(GENERATION_PREFIX) or os.sep in name or "/" in name:
+        return None
+    return name
+
+
+def pointer_signature(root: str) -> tuple[int, int, int] | None:
+    """Changes whenever CURRENT is replaced (cheap: one stat)."""
+    try:
+        st = os.stat(os.path.join(root, POINTER))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def live_dir(root: str) -> str | None:
+    """Path of the live generation, or None."""
+    name = pointer_name(root)
+    if name is None:
+        return None
+    location = os.path.join(root, name)
+    return location if os.path.isdir(location) else None
+
+
+def new_generation(
+    root: str, docs: Iterable[IndexedArticle], progress: Callable[[int], None] | None
+) -> tuple[str, int]:
+    """Build a complete generation from ``docs`` in ``root``; returns (name, count)."""
+    os.makedirs(root, exist_ok=True)
+    building = tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=root)
+    try:
+        count = build(building, docs, progress)
+        name = f"{GENERATION_PREFIX}{time.time_ns():020d}-{os.urandom(4).hex()}"
+        os.rename(building, os.path.join(root, name))
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return name, count
+
+
+def write_pointer(root: str, name: str) -> None:
+    """Make generation ``name`` live, atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=BUILD_PREFIX, dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, os.path.join(root, POINTER))
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def remove_old_generations(root: str, keep: set[str | None]) -> None:
+    """Delete generations not in ``keep`` and temporary builds over an hour old."""
+    for entry in os.scandir(root):
+        if entry.name.startswith(GENERATION_PREFIX) and entry.name not in keep:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif entry.name.startswith(BUILD_PREFIX) and _older_than(entry.path, 3600):
+            # Left behind by a crashed rebuild.
+            if entry.is_dir():
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                _remove(entry.path)
+
+
+def build(
+    location: str, docs: Iterable[IndexedArticle], progress: Callable[[int], None] | None
+) -> int:
+    """Write all ``docs`` into a fresh index at ``location``; returns the count."""
+    ix = windex.create_in(location, build_schema())
+    try:
+        writer = ix.writer(limitmb=128)
+        try:
+            seen: set[int] = set()
+            for doc in docs:
+                fields = document_fields(doc)
+                if doc.id in seen:
+                    writer.update_document(**fields)
+                else:
+                    writer.add_document(**fields)
+                    seen.add(doc.id)
+                if progress is not None:
+                    progress(len(seen))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=True)
+    finally:
+        ix.close()
+    return len(seen)
+
+
+def unavailable(exc: Exception) -> IndexUnavailable:
+    """IndexUnavailable for a Whoosh failure, releasing what the failure left open."""
+    message = f"search index unreadable: {type(exc).__name__}: {exc}"
+    # Whoosh leaks the file it was reading when a TOC or segment is corrupt: clear
+    # the traceback's frames so the file closes here, quietly, not at a random later GC.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        gc.collect()
+    return IndexUnavailable(message)
+
+
+def _older_than(path: str, seconds: float) -> bool:
+    try:
+        return time.time() - os.path.getmtime(path) > seconds
+    except OSError:
+        return False
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
