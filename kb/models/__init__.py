@@ -1,6 +1,9 @@
 """Typed ORM models, one module per domain; imported here so metadata is complete."""
 from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexOutbox
 from kb.models.auth import ApiToken, PasswordResetToken
+from kb.models.conversation import (Attachment, ArticleEvent, ArticleEventKind, Macro, MessageKind, SurveyResponse,
+                                    TicketMessage, TicketViewer)
+from kb.models.editorial import ArticleRevision, GapDecision, GapDecisionKind, GapSnapshot, SlugRedirect
 from kb.models.order import (CHANGEABLE, TIMELINE, Invoice, Order, OrderEvent, OrderLine, OrderStatus, Product,
                              Return, ReturnLine, ReturnStatus)
 from kb.models.search_log import SearchLog
@@ -9,6 +12,8 @@ from kb.models.ticket import LinkSource, Ticket, TicketArticleLink, TicketStatus
 from kb.models.user import Role, User
 
 __all__ = [
+    "Attachment", "ArticleEvent", "ArticleEventKind", "ArticleRevision", "GapDecision", "GapDecisionKind",
+    "GapSnapshot", "Macro", "MessageKind", "SlugRedirect", "SurveyResponse", "TicketMessage", "TicketViewer",
     "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken",
     "Product", "Return", "ReturnLine", "ReturnStatus", "TIMELINE",
     "Article", "ArticleFeedback", "ArticleStatus", "Category", "Channel", "ChannelKind",

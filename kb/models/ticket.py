@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.db import Base, UTCDateTime, utcnow
 from kb.models.article import Article
+from kb.models.conversation import TicketMessage
 from kb.models.shop import ChannelKind
 
 
@@ -48,6 +49,13 @@ class Ticket(Base):
     status: Mapped[TicketStatus] = mapped_column(Enum(TicketStatus, native_enum=False, length=16,
                                                       values_callable=_values), default=TicketStatus.NEW)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The customer's account, when the inquiry came from a logged-in customer.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    customer_name: Mapped[str] = mapped_column(String(120), default="")
+    #: Written in capitals or sent as a flood of messages: possibly upset, answer first.
+    upset: Mapped[bool] = mapped_column(default=False)
+    #: Bumped by every reply and status change: a reply written against an older version is refused.
+    version: Mapped[int] = mapped_column(default=1)
     #: Whether the first suggestion cleared the suggester's confidence threshold.
     suggestion_confident: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -55,6 +63,8 @@ class Ticket(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    messages: Mapped[list[TicketMessage]] = relationship(cascade="all, delete-orphan",
+                                                         order_by="TicketMessage.created_at")
     suggestions: Mapped[list[TicketSuggestion]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketSuggestion.rank")
     links: Mapped[list[TicketArticleLink]] = relationship(back_populates="ticket", cascade="all, delete-orphan")

@@ -14,6 +14,7 @@ class Role(enum.StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     EDITOR = "editor"
+    MANAGER = "manager"
     ADMIN = "admin"
 
 

@@ -284,11 +284,11 @@ def _invoice(number: str) -> Invoice:
 @bp.route("/lasku/<number>")
 def invoice(number: str):  # type: ignore[no-untyped-def]
     """Printable invoice with the VAT breakdown."""
-    from kb.services.invoices import totals, vat_breakdown
+    from kb.services.invoices import invoice_totals, vat_breakdown
 
     inv = _invoice(number)
     return render_template("account/invoice.html", invoice=inv, order=inv.order, vat=vat_breakdown(inv),
-                           totals=totals(inv))
+                           totals=invoice_totals(inv))
 
 
 @bp.route("/lasku/<number>.pdf")
