@@ -43,13 +43,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     init_search(app)
     cli.init_app(app)
 
-    from kb.views import account, api, api_shop, auth, help
+    from kb.views import account, admin, agent, api, api_shop, auth, contact, editor, help
 
     app.register_blueprint(help.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_shop.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(contact.bp)
+    app.register_blueprint(agent.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(admin.bp)
     app.add_url_rule("/", endpoint="root", view_func=help.root)
     return app
 

@@ -1,0 +1,6 @@
+"""The service dashboard and the admin settings: users and roles, channels, opening hours."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
