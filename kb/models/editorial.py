@@ -17,7 +17,7 @@ class ArticleRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -48,7 +48,7 @@ class GapDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[GapDecisionKind] = mapped_column(Enum(GapDecisionKind, native_enum=False, length=16,
                                                        values_callable=lambda e: [str(m.value) for m in e]))
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(500))
     #: The imported ids of the topic's inquiries when decided.
     inquiry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     terms: Mapped[list[str]] = mapped_column(JSON, default=list)

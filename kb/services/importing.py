@@ -138,7 +138,7 @@ def parse_article(row: Row) -> ArticleInput:
         raise InvalidInput("an article cannot translate itself", field="translation_of")
     return ArticleInput(
         slug=slug,
-        title=text(row, "title", max_length=300),
+        title=text(row, "title", max_length=500),
         body=text(row, "body", max_length=200_000),
         language=choice(row, "language", LANGUAGES),
         category=text(row, "category", max_length=80),
