@@ -81,6 +81,11 @@ def demo_command(reset: bool) -> None:
     refresh_derived(session(), index(), matchers(), now=utcnow(), progress=_progress)
     commit()
     click.echo("Demo shop loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    from kb.services.demo import DEMO_ACCOUNTS, demo_password
+
+    click.echo("Demo accounts (e-mail, role, password):")
+    for email, role, _, _ in DEMO_ACCOUNTS:
+        click.echo(f"  {email:<32} {role.value:<9} {demo_password(role)}")
 
 
 @click.command("run")
@@ -107,7 +112,7 @@ def reindex_command() -> None:
 
     total = session().scalar(select(func.count(Article.id)).where(Article.status == ArticleStatus.PUBLISHED)) or 0
     with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
-        count = rebuild(session(), index(), progress=bar.update)
+        count = rebuild(session(), index(), progress=lambda done: bar.update(done - bar.pos))
     commit()
     click.echo(f"Indexed {count} published articles")
     if matchers().current(session(), refit=True, progress=_progress) is not None:
@@ -166,6 +171,24 @@ def import_inquiries_command(file: str) -> None:
     click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
 
 
+@import_group.command("orders")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_orders_command(file: str) -> None:
+    """Import orders from .jsonl (upsert by number; customers' own changes are kept)."""
+    from kb.services.order_import import load_orders, upsert_orders
+
+    items = load_orders(file)
+    try:
+        _, created = upsert_orders(session(), items, now=utcnow())
+    except InvalidInput as error:
+        error.source = file
+        raise
+    commit()
+    click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
+
+
 def matchers():  # type: ignore[no-untyped-def]
     return current_app.extensions["neuvo_matchers"]
 
@@ -208,6 +231,27 @@ def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) 
                    f"terms: {', '.join(topic.terms[:6])} · nearest article: {nearest}")
         for example in topic.examples[:3]:
             click.echo(f"      - {example[:110]}")
+
+
+@suggest_group.command("refresh")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366), help="Window length.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100), help="Topics to keep.")
+@click.option("--as-of", "as_of", default=None, help="End of the window (ISO 8601; no zone = UTC). Default: now.")
+@with_appcontext
+@domain_errors
+def suggest_refresh_command(days: int, top: int, as_of: str | None) -> None:
+    """Run the gap miner and store the editors' suggested-articles list (for cron or a systemd timer)."""
+    from kb.services.gap_review import refresh_snapshot
+    from kb.services.importing import timestamp
+
+    end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
+    matcher = matchers().current(session(), progress=_progress)
+    snapshot = refresh_snapshot(session(), matcher, as_of=end, now=utcnow(), days=days, top=top)
+    commit()
+    topics = snapshot.report["topics"]
+    click.echo(f"Stored suggested articles #{snapshot.id}: {len(topics)} topics from "
+               f"{snapshot.report['inquiries']} inquiries ({snapshot.window_start:%Y-%m-%d} to "
+               f"{snapshot.window_end:%Y-%m-%d})")
 
 
 @suggest_group.command("attach")
@@ -266,7 +310,40 @@ def user_add_command(email: str, role: str, name: str, language: str, password_s
     click.echo(f"Created {user.role.value} {user.email}")
 
 
-COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group]
+@click.group("token")
+def token_group() -> None:
+    """API tokens for the shop platform (bearer tokens, stored hashed)."""
+
+
+@token_group.command("add")
+@click.argument("name")
+@with_appcontext
+@domain_errors
+def token_add_command(name: str) -> None:
+    """Create an API token and print it once (only its SHA-256 is stored)."""
+    from kb.services.api_tokens import create_token
+
+    _, secret = create_token(session(), name, now=utcnow())
+    commit()
+    click.echo(f"Created API token {name!r}. Copy it now, it is not shown again:", err=True)
+    click.echo(secret)
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+@domain_errors
+def token_revoke_command(name: str) -> None:
+    """Revoke the API token(s) with this name; calls using them get 401 from now on."""
+    from kb.services.api_tokens import revoke_token
+
+    count = revoke_token(session(), name, now=utcnow())
+    commit()
+    click.echo(f"Revoked {count} token(s) named {name!r}")
+
+
+COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group,
+            token_group]
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]

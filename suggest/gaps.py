@@ -56,7 +56,7 @@ class GapMiner(BaseEstimator):
         Topics reported.
     distance : float, default=0.85
         Average-linkage cosine distance under which inquiries share a topic.
-    coverage : float, default=0.3
+    coverage : float, default=0.4
         Share of confidently answered inquiries that makes a topic answered.
     min_size : int, default=2
         Smallest topic reported.
@@ -70,7 +70,7 @@ class GapMiner(BaseEstimator):
         Seed for the approximate clustering of large windows.
     """
 
-    def __init__(self, days: int = 14, top: int = 10, distance: float = 0.85, coverage: float = 0.3,
+    def __init__(self, days: int = 14, top: int = 10, distance: float = 0.85, coverage: float = 0.4,
                  min_size: int = 2, search_threshold: float = 0.35, n_examples: int = 3, n_terms: int = 5,
                  max_exact: int = 5000, random_state: int = 0) -> None:
         self.days = days
@@ -121,8 +121,8 @@ class GapMiner(BaseEstimator):
             matcher = ArticleMatcher().fit(articles, inquiries)
         say(f"scoring {len(window)} inquiries against {len(matcher.slugs_)} articles")
         prepared = [prepare(q.text, q.language) for q in window]
-        X, S = self._vectors_and_scores(window, prepared, matcher)
-        confident = self._confident(S, matcher)
+        X = self._vectors(window, prepared, matcher)
+        confident = self._confident(X, prepared, matcher)
         keep = np.nonzero(X.getnnz(axis=1) > 0)[0]
         say(f"clustering {len(keep)} inquiries")
         labels = np.full(len(window), -1, dtype=np.int64)
@@ -146,25 +146,17 @@ class GapMiner(BaseEstimator):
 
     # ------------------------------------------------------------------ steps
     @staticmethod
-    def _vectors_and_scores(window: Sequence[InquiryText], prepared: list,
-                            matcher: ArticleMatcher) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Rows and scores of the window; inquiries the matcher stored are reused, not recomputed."""
+    def _vectors(window: Sequence[InquiryText], prepared: list, matcher: ArticleMatcher) -> sparse.csr_matrix:
+        """Rows of the window; inquiries the matcher stored are reused, not recomputed."""
         row_of = {qid: i for i, qid in enumerate(matcher.history_ids_)}
         stored = [row_of.get(str(q.id), -1) for q in window]
         if stored and min(stored) >= 0:
-            return matcher.history_matrix_[stored], matcher.history_scores_[stored]
-        X = matcher.vectorise(prepared)
-        return X, matcher.score_matrix(X, [p[2] for p in prepared])
+            return matcher.history_matrix_[stored]
+        return matcher.vectorise(prepared)
 
     @staticmethod
-    def _confident(S: sparse.csr_matrix, matcher: ArticleMatcher) -> np.ndarray:
-        out = np.zeros(S.shape[0], dtype=bool)
-        for i in range(S.shape[0]):
-            vals = np.sort(S.data[S.indptr[i]:S.indptr[i + 1]])[::-1]
-            if vals.size:
-                second = float(vals[1]) if vals.size > 1 else 0.0
-                out[i] = matcher.is_confident(float(vals[0]), second)
-        return out
+    def _confident(X: sparse.csr_matrix, prepared: list, matcher: ArticleMatcher) -> np.ndarray:
+        return matcher.confident(X, [p[2] for p in prepared])
 
     def _open_groups(self, labels: np.ndarray, confident: np.ndarray) -> list[list[int]]:
         """Member lists of the topics that are large enough and not answered."""

@@ -15,19 +15,17 @@ Method (all TF-IDF, no learned weights):
 2. **Articles.**  An article's vector is ``title_weight * title + (1 - title_weight)
    * body`` (both unit vectors), renormalised: a short title gets as much weight as
    a long body, i.e. far more per word.
-3. **History as a graph** (:mod:`.propagation`).  Stored inquiries are linked to
-   their ``n_neighbors`` most similar inquiries above ``edge_threshold``.  Scores
-   start from each inquiry's direct article similarity; agents' linked answers
-   (``article_slugs``) clamp their inquiries towards those articles with weight
-   ``label_weight``; then scores spread along the edges (label propagation, Zhou et
-   al. 2004), so a cluster of inquiries agrees on the article that most of its
-   members match well.  This is transductive: unlabelled inquiries help too.
-4. **Ranking.**  A new text's score for an article is its direct similarity plus
-   the propagated scores of its nearest stored inquiries (kNN over history), mixed
-   the same way.  Articles in another language than the text's are down-weighted.
-5. **Confidence** (:mod:`.calibration`): a fixed rule on the best score, relative
-   to the median best score of the shop's stored inquiries, and on its margin over
-   the runner-up; not tuned per data set.
+3. **Self-trained centroids** (:mod:`.selftrain`).  Each article vector is the
+   anchor of a centroid; the stored inquiries that a centroid confidently wins pull
+   it towards their mean, agents' linked answers (``article_slugs``) pull it towards
+   theirs; a few rounds.  Transductive and linear in the inquiries: unlabelled
+   paraphrases teach the article the customers' words.
+4. **Ranking** is one sparse product of the text with the transposed centroids
+   (no history consulted at query time); articles in another language than the
+   text's are down-weighted.
+5. **Confidence** (:mod:`.calibration`): the same rule as the assignment in step 3,
+   on the best score relative to the median best score of the shop's stored
+   inquiries and on its lead over the runner-up; not tuned per data set.
 """
 from __future__ import annotations
 
@@ -40,16 +38,15 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from . import persist
-from .calibration import is_confident, score_scale
+from .calibration import confident_mask, is_confident, score_scale
 from .features import TextFeatures
 from .language import detect_language
 from .normalise import analyse
-from .propagation import build_graph, neighbour_scores, propagate
-from .sparse_ops import top_k_rows
+from .selftrain import expand_centroids, top2_scores
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
-_PARAMS = ("title_weight", "char_weights", "n_neighbors", "edge_threshold", "propagation", "label_weight",
-           "n_iter", "top_scores", "other_language_weight", "min_score", "min_margin")
+_PARAMS = ("title_weight", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "assign_score",
+           "assign_margin", "other_language_weight", "min_score", "min_margin")
 
 
 def prepare(text: str, language: str | None, *, email: bool = True, chars: bool = True) -> tuple[str, str, str]:
@@ -60,27 +57,27 @@ def prepare(text: str, language: str | None, *, email: bool = True, chars: bool 
 
 
 class ArticleMatcher(BaseEstimator):
-    """TF-IDF article ranking with label propagation over the inquiry history.
+    """TF-IDF article ranking against article centroids self-trained on the inquiry history.
 
     Parameters
     ----------
-    title_weight : float, default=0.6
+    title_weight : float, default=0.4
         Share of the title in an article's vector (the body has the rest).
     char_weights : dict or None, default=None
         Character n-gram share per language (see :class:`~suggest.features.TextFeatures`).
-    n_neighbors : int, default=10
-        Stored inquiries linked to each inquiry (graph) and consulted per query (kNN).
-    edge_threshold : float, default=0.3
-        Cosine below which two inquiries are not neighbours; edge weight is
-        ``(cos - edge_threshold) / (1 - edge_threshold)``.
-    propagation : float, default=3.0
-        Weight of the neighbours' scores against a text's own similarity.
-    label_weight : float, default=5.0
-        Weight of an agent's linked answer in its inquiry's score.
-    n_iter : int, default=10
-        Propagation sweeps.
-    top_scores : int, default=10
-        Article scores kept per stored inquiry.
+    expansion : float, default=1.0
+        Weight of the mean direction of the inquiries a centroid confidently wins
+        (``beta`` in :mod:`suggest.selftrain`); the article vector has weight 1.
+    label_weight : float, default=1.0
+        Weight of the mean direction of the inquiries agents linked to the article.
+    shrink : float, default=3.0
+        Members an article needs for half of ``expansion`` / ``label_weight``.
+    n_rounds : int, default=3
+        Self-training rounds.
+    assign_score, assign_margin : float, default=1.25, 0.3
+        The confidence rule used to assign a stored inquiry to a centroid while
+        self-training (stricter than the customer-facing one: a wrong member moves
+        the centroid for every later text).
     other_language_weight : float, default=0.5
         Factor on scores of articles in another language than the text's.
     min_score : float, default=0.75
@@ -95,33 +92,35 @@ class ArticleMatcher(BaseEstimator):
     slugs_ : list of str
     article_languages_ : list of str
     article_matrix_ : scipy.sparse.csr_matrix, (n_articles, n_features)
+        Self-trained article centroids (unit rows).
     history_ids_ : list of str
     history_matrix_ : scipy.sparse.csr_matrix, (n_history, n_features)
-    history_scores_ : scipy.sparse.csr_matrix, (n_history, n_articles)
-        Propagated article scores of the stored inquiries, top ``top_scores`` per row.
+        Unit rows of the stored inquiries.
+    history_assigned_ : numpy.ndarray of int, (n_history,)
+        Article each stored inquiry was confidently assigned to, -1 when none.
     score_scale_ : float
         Median best score of the stored inquiries (see :func:`suggest.calibration.score_scale`).
     """
 
-    def __init__(self, title_weight: float = 0.6, char_weights: dict[str, float] | None = None,
-                 n_neighbors: int = 10, edge_threshold: float = 0.3, propagation: float = 3.0,
-                 label_weight: float = 5.0, n_iter: int = 10, top_scores: int = 10,
+    def __init__(self, title_weight: float = 0.4, char_weights: dict[str, float] | None = None,
+                 expansion: float = 1.0, label_weight: float = 1.0, shrink: float = 3.0, n_rounds: int = 3,
+                 assign_score: float = 1.25, assign_margin: float = 0.3,
                  other_language_weight: float = 0.5, min_score: float = 0.75, min_margin: float = 0.15) -> None:
         self.title_weight = title_weight
         self.char_weights = char_weights
-        self.n_neighbors = n_neighbors
-        self.edge_threshold = edge_threshold
-        self.propagation = propagation
+        self.expansion = expansion
         self.label_weight = label_weight
-        self.n_iter = n_iter
-        self.top_scores = top_scores
+        self.shrink = shrink
+        self.n_rounds = n_rounds
+        self.assign_score = assign_score
+        self.assign_margin = assign_margin
         self.other_language_weight = other_language_weight
         self.min_score = min_score
         self.min_margin = min_margin
 
     # ------------------------------------------------------------------ fitting
     def fit(self, articles: Sequence[ArticleText], history: Sequence[InquiryText] = ()) -> "ArticleMatcher":
-        """Learn the vocabulary, article vectors and the history graph.
+        """Learn the vocabulary, the article centroids and the score scale.
 
         Parameters
         ----------
@@ -129,7 +128,7 @@ class ArticleMatcher(BaseEstimator):
             Published articles.
         history : sequence of InquiryText, default=()
             Stored inquiries; those with ``article_slugs`` are agent-labelled, the
-            others are used transductively (IDF, graph).
+            others are used transductively (IDF, self-training).
 
         Returns
         -------
@@ -141,57 +140,54 @@ class ArticleMatcher(BaseEstimator):
         self.features_ = TextFeatures(char_weights=self.char_weights).fit(titles + bodies + hist)
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
+        width = self.features_.n_features_out_
         w = float(self.title_weight)
         if articles:
             T = normalize(self.features_.transform(titles))
             B = normalize(self.features_.transform(bodies))
-            self.article_matrix_ = normalize(w * T + (1.0 - w) * B).astype(np.float32).tocsr()
+            anchors = normalize(w * T + (1.0 - w) * B).astype(np.float32).tocsr()
         else:
-            self.article_matrix_ = sparse.csr_matrix((0, self.features_.n_features_out_), dtype=np.float32)
+            anchors = sparse.csr_matrix((0, width), dtype=np.float32)
         self.history_ids_ = [str(q.id) for q in history]
-        if hist:
-            self.history_matrix_ = normalize(self.features_.transform(hist)).astype(np.float32).tocsr()
-        else:
-            self.history_matrix_ = sparse.csr_matrix((0, self.features_.n_features_out_), dtype=np.float32)
+        self.history_matrix_ = self.vectorise(hist)
         index = {slug: j for j, slug in enumerate(self.slugs_)}
-        rows, cols = [], []
-        for i, q in enumerate(history):
-            for slug in q.article_slugs:
-                if slug in index:
-                    rows.append(i)
-                    cols.append(index[slug])
+        pairs = [(i, index[slug]) for i, q in enumerate(history) for slug in q.article_slugs if slug in index]
+        rows, cols = (list(x) for x in zip(*pairs)) if pairs else ([], [])
         labels = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                                    shape=(len(hist), len(self.slugs_)))
-        if hist and self.slugs_:
-            direct = self._direct_scores(self.history_matrix_, [h[2] for h in hist])
-            graph = build_graph(self.history_matrix_, self.n_neighbors, self.edge_threshold)
-            self.history_scores_ = propagate(direct, normalize(labels, norm="l1"), graph, alpha=self.propagation,
-                                             label_weight=self.label_weight, n_iter=self.n_iter, k=self.top_scores)
-        else:
-            self.history_scores_ = sparse.csr_matrix(labels, dtype=np.float32)
-        self.score_scale_ = score_scale(self.history_scores_)
+        self.article_matrix_, self.history_assigned_ = expand_centroids(
+            anchors, self.history_matrix_, [h[2] for h in hist], self.article_languages_, labels,
+            beta=self.expansion, gamma=self.label_weight, shrink=self.shrink, n_rounds=self.n_rounds,
+            min_score=self.assign_score, min_margin=self.assign_margin, other_language_weight=self.other_language_weight)
+        self._prepare_serving()
+        _, best, _ = self.top2(self.history_matrix_, [h[2] for h in hist])
+        self.score_scale_ = score_scale(best)
         return self
 
-    # ------------------------------------------------------------------ scoring
-    def _direct_scores(self, X: sparse.csr_matrix, languages: Sequence[str]) -> sparse.csr_matrix:
-        """Top ``top_scores`` direct similarities per row, other languages down-weighted."""
-        from .sparse_ops import to_csr
+    def _prepare_serving(self) -> None:
+        self.centroids_t_ = self.article_matrix_.T.tocsr()
+        self.article_language_array_ = np.asarray(self.article_languages_, dtype=object)
 
-        n_art = self.article_matrix_.shape[0]
-        AT = self.article_matrix_.T.tocsr()
-        art_lang = np.asarray(self.article_languages_, dtype=object)
-        parts = []
-        for start in range(0, X.shape[0], 1024):
-            block = (X[start:start + 1024] @ AT).toarray()
-            if n_art and self.other_language_weight != 1.0:
-                langs = np.asarray(languages[start:start + 1024], dtype=object)
-                other = langs[:, None] != art_lang[None, :]
-                block[other] *= self.other_language_weight
-            idx, vals = top_k_rows(block, self.top_scores)
-            parts.append(to_csr(idx, vals, n_art))
-        if not parts:
-            return sparse.csr_matrix((0, n_art), dtype=np.float32)
-        return sparse.vstack(parts, format="csr")
+    # ------------------------------------------------------------------ scoring
+    def top2(self, X: sparse.csr_matrix, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best article index, best score and runner-up score for vectorised texts."""
+        check_is_fitted(self, "centroids_t_")
+        return top2_scores(X, self.centroids_t_, languages, self.article_language_array_,
+                           self.other_language_weight)
+
+    def scores(self, X: sparse.csr_matrix, languages: Sequence[str]) -> np.ndarray:
+        """Dense article scores ``(n_texts, n_articles)``, other languages down-weighted."""
+        check_is_fitted(self, "centroids_t_")
+        S = np.asarray((X @ self.centroids_t_).todense(), dtype=np.float32)
+        if self.other_language_weight != 1.0 and S.size:
+            other = np.asarray(list(languages), dtype=object)[:, None] != self.article_language_array_[None, :]
+            S[other] *= self.other_language_weight
+        return S
+
+    def confident(self, X: sparse.csr_matrix, languages: Sequence[str]) -> np.ndarray:
+        """The confidence decision for vectorised texts (see :meth:`is_confident`)."""
+        _, best, second = self.top2(X, languages)
+        return confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
 
     def transform_texts(self, texts: Sequence[str], languages: Sequence[str | None] | None = None
                         ) -> tuple[sparse.csr_matrix, list[str]]:
@@ -207,13 +203,6 @@ class ArticleMatcher(BaseEstimator):
         if not prepared:
             return sparse.csr_matrix((0, self.features_.n_features_out_), dtype=np.float32)
         return normalize(self.features_.transform(prepared)).astype(np.float32).tocsr()
-
-    def score_matrix(self, X: sparse.csr_matrix, languages: Sequence[str]) -> sparse.csr_matrix:
-        """Final article scores (top ``top_scores`` per row) for vectorised texts."""
-        check_is_fitted(self, "article_matrix_")
-        direct = self._direct_scores(X, languages)
-        return neighbour_scores(X, direct, self.history_matrix_, self.history_scores_, self.n_neighbors,
-                                self.edge_threshold, self.propagation, self.top_scores)
 
     def rank_many(self, texts: Sequence[str], *, k: int = 5,
                   languages: Sequence[str | None] | None = None) -> list[Ranking]:
@@ -233,24 +222,22 @@ class ArticleMatcher(BaseEstimator):
             In input order.
         """
         X, langs = self.transform_texts(texts, languages)
-        S = self.score_matrix(X, langs)
         n_art = len(self.slugs_)
+        kk = min(max(k, 2), n_art)
         out = []
-        for i in range(S.shape[0]):
-            s, e = S.indptr[i], S.indptr[i + 1]
-            cols, vals = S.indices[s:e], S.data[s:e]
-            order = np.lexsort((cols, -vals))
-            cols, vals = list(cols[order]), [float(v) for v in vals[order]]
-            if len(cols) < min(k, n_art):
-                # Fill with the remaining articles so agents always have k to choose from.
-                seen = set(cols)
-                extra = [j for j in range(n_art) if j not in seen][: min(k, n_art) - len(cols)]
-                cols += extra
-                vals += [0.0] * len(extra)
-            top = [Suggestion(self.slugs_[j], round(max(v, 0.0), 4)) for j, v in zip(cols[:k], vals[:k])]
-            second = vals[1] if len(vals) > 1 else 0.0
-            confident = bool(top) and self.is_confident(vals[0], second)
-            out.append(Ranking(suggestions=top, confident=confident))
+        for start in range(0, X.shape[0], 1024):
+            S = self.scores(X[start:start + 1024], langs[start:start + 1024])
+            for row in S:
+                if kk < n_art:
+                    part = np.argpartition(-row, kk - 1)[:kk]
+                else:
+                    part = np.arange(n_art)
+                order = part[np.lexsort((part, -row[part]))]
+                vals = [max(float(row[j]), 0.0) for j in order]
+                top = [Suggestion(self.slugs_[j], round(v, 4)) for j, v in zip(order[:k], vals[:k])]
+                second = vals[1] if len(vals) > 1 else 0.0
+                confident = bool(top) and self.is_confident(vals[0], second)
+                out.append(Ranking(suggestions=top, confident=confident))
         return out
 
     def is_confident(self, best: float, second: float) -> bool:
@@ -270,8 +257,9 @@ class ArticleMatcher(BaseEstimator):
         meta.update(params={name: getattr(self, name) for name in _PARAMS}, slugs=self.slugs_,
                     article_languages=self.article_languages_, history_ids=self.history_ids_,
                     score_scale=self.score_scale_)
-        for name in ("article_matrix_", "history_matrix_", "history_scores_"):
+        for name in ("article_matrix_", "history_matrix_"):
             persist.pack_sparse(name, getattr(self, name), arrays)
+        arrays["history_assigned_"] = np.asarray(self.history_assigned_, dtype=np.int64)
         persist.write_model(directory, meta, arrays)
 
     @classmethod
@@ -284,6 +272,8 @@ class ArticleMatcher(BaseEstimator):
         matcher.article_languages_ = list(meta["article_languages"])
         matcher.history_ids_ = list(meta["history_ids"])
         matcher.score_scale_ = float(meta["score_scale"])
-        for name in ("article_matrix_", "history_matrix_", "history_scores_"):
+        for name in ("article_matrix_", "history_matrix_"):
             setattr(matcher, name, persist.unpack_sparse(name, arrays))
+        matcher.history_assigned_ = np.asarray(arrays["history_assigned_"], dtype=np.int64)
+        matcher._prepare_serving()
         return matcher

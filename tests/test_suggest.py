@@ -95,7 +95,7 @@ def test_detect_language_of_empty_text_is_english():
 # ---------------------------------------------------------------- estimator conventions
 
 def test_params_and_clone():
-    m = ArticleMatcher(title_weight=0.7, n_neighbors=5)
+    m = ArticleMatcher(title_weight=0.7, n_rounds=2)
     assert m.get_params()["title_weight"] == 0.7
     c = clone(m)
     assert c.get_params() == m.get_params() and c is not m
@@ -173,7 +173,7 @@ def test_linked_answers_change_the_ranking():
 def test_save_load_round_trip(tmp_path):
     history = [inquiry(i, t, slugs=s) for i, (t, s) in enumerate([
         ("missä paketti viipyy", ("toimitusaika",)), ("var är mitt paket", ()), ("invoice due", ("invoice",))])]
-    fitted = ArticleMatcher(n_neighbors=5).fit(ARTICLES, history)
+    fitted = ArticleMatcher(n_rounds=2).fit(ARTICLES, history)
     fitted.save(tmp_path / "model")
     loaded = ArticleMatcher.load(tmp_path / "model")
     texts = ["Missä pakettini on?", "Kan jag returnera?", "pay by invoice", "weather on mars"]
