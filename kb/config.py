@@ -52,3 +52,58 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+# ---------- Accounts: log-in limits, password reset and outgoing mail
+
+#: Log-in POSTs per client address.
+LOGIN_RATE_LIMIT = "10 per minute"
+#: Failed log-ins per submitted e-mail address (from any client) before that
+#: address is locked for the rest of the window.
+LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
+#: Sign-up and password-reset requests per client address and per e-mail address
+#: (the latter stops one address from being flooded with mail).
+SIGNUP_RATE_LIMIT = "10 per hour"
+RESET_RATE_LIMIT = "5 per minute"
+#: Account e-mails (welcome, "you already have an account", reset link) per address.
+ACCOUNT_MAIL_RATE_LIMIT = "3 per hour"
+#: How long a password-reset link works; each link works once.
+RESET_TOKEN_MINUTES = 60
+#: A log-in without "keep me logged in" ends after this long without requests,
+#: and in any case PERMANENT_SESSION_LIFETIME after it began.
+SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+
+#: SMTP server for outgoing mail; None writes each message as an .eml file into
+#: ``MAIL_OUTBOX`` instead (development and tests).
+MAIL_SERVER: str | None = None
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_TIMEOUT = 10
+MAIL_DEFAULT_SENDER = "Neuvo <no-reply@localhost>"
+#: Folder for .eml files when no MAIL_SERVER is set; None: ``<instance>/outbox``.
+MAIL_OUTBOX: str | None = None
+#: Public address used in links sent by e-mail, e.g. "https://help.example.fi".
+#: None takes the request's host, which is only safe behind a proxy that checks Host.
+MAIL_BASE_URL: str | None = None
+
+# ---------- Contact form and e-mail intake
+
+#: Contact-form POSTs per client address.
+CONTACT_RATE_LIMIT = "5 per 10 minutes"
+#: The contact form alone accepts bodies up to this size (three 5 MB attachments);
+#: every other request keeps MAX_CONTENT_LENGTH.
+CONTACT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+#: Attachments (form and e-mail): at most this many files per message, each at most
+#: this big, of these types judged from the bytes (not the name).
+ATTACHMENT_MAX_FILES = 3
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+
+#: IMAP mailbox polled by ``neuvo mail poll`` (SSL); unset host/user/password: not configured.
+IMAP_HOST: str | None = None
+IMAP_PORT = 993
+IMAP_USERNAME: str | None = None
+IMAP_PASSWORD: str | None = None
+IMAP_FOLDER = "INBOX"
+IMAP_TIMEOUT = 30

@@ -1,6 +1,427 @@
-"""Sign-up, log-in, log-out, password reset and profile."""
+"""Sign-up, log-in, log-out, password reset and profile.
+
+Sessions start fresh at log-in (the old session's data is dropped, only the
+language choice is kept) and end everywhere at log-out, password change and
+password reset by moving the user's session version (see kb.services.auth).
+Messages never tell whether an e-mail address has an account.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+                   session as flask_session, url_for)
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+
+from kb.db import commit, session, utcnow
+from kb.extensions import limiter, select_locale
+from kb.models import User
+from kb.services import auth as accounts
+from kb.services.errors import InvalidInput
+from kb.services.mail import send_mail
+from kb.services.shop import get_setting
+from kb.services.users import MIN_PASSWORD, normalise_email
+from kb.templating import LANGUAGE_NAMES
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+#: Where a customer lands after log-in when no (safe) ``next`` was given.
+ACCOUNT_HOME_FALLBACK = "/tili/tilaukset"
+#: Session keys: when this log-in began, when it was last used (epoch seconds), and
+#: whether the user asked to stay logged in (then the remember cookie's lifetime rules).
+STARTED, SEEN, REMEMBERED = "auth_started", "auth_seen", "auth_remember"
+
+
+@bp.record_once
+def _wire_login_manager(state: Any) -> None:
+    """Send anonymous visitors of @login_required pages to the log-in form, in their language."""
+    manager = state.app.login_manager
+    manager.login_view = manager.login_view or "auth.login"
+    manager.login_message = _l("Please log in to see this page.")
+    manager.login_message_category = "info"
+    manager.localize_callback = str  # the lazy message, translated when flashed
+    user_loaded_from_cookie.connect(_stamp_remembered_session, state.app)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Account pages and reset links must not be kept by browsers or proxies."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _stamp_remembered_session(_app: Any, **_extra: Any) -> None:
+    """A log-in restored from the remember cookie lasts as long as that cookie, not the idle timeout."""
+    now = int(time.time())
+    flask_session.update({STARTED: now, SEEN: now, REMEMBERED: True})
+
+
+@bp.before_app_request
+def _expire_sessions() -> None:
+    """End a log-in that was idle too long or began too long ago, unless the user chose to stay logged in."""
+    if "_user_id" not in flask_session:
+        return
+    now = int(time.time())
+    if STARTED not in flask_session:  # a log-in older than these stamps: its clock starts now
+        flask_session.update({STARTED: now, SEEN: now, REMEMBERED: False})
+        return
+    if flask_session.get(REMEMBERED):
+        return
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"]
+    idle = idle.total_seconds() if isinstance(idle, timedelta) else float(idle)
+    absolute = current_app.permanent_session_lifetime.total_seconds()
+    seen = flask_session.get(SEEN, 0)
+    if now - flask_session[STARTED] > absolute or now - seen > idle:
+        _end_session()
+        flash(_("You were logged out because the session expired. Please log in again."), "info")
+    elif now - seen >= 60:  # refresh at most once a minute: every write re-sends the cookie
+        flask_session[SEEN] = now
+
+
+@bp.app_context_processor
+def _account_links() -> dict[str, Any]:
+    return {"account_home_url": account_home_url, "min_password": MIN_PASSWORD}
+
+
+# ---------- helpers
+
+def account_home_url() -> str:
+    """The customer's own pages (order history), or its fixed path if that blueprint is absent."""
+    try:
+        return url_for("account.orders")
+    except BuildError:
+        return ACCOUNT_HOME_FALLBACK
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects).
+
+    Browsers read ``\\`` as ``/`` and drop tabs and newlines, so ``/\\evil`` or
+    ``/\\t/evil`` would become ``//evil``: refuse backslashes and control characters.
+    """
+    if not target or len(target) > 2048 or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ch == "\x7f" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _start_session(user: User, *, remember: bool) -> None:
+    """Log in on a brand-new session: nothing of the anonymous one survives but the language."""
+    language = flask_session.get("lang")
+    flask_session.clear()
+    if language:
+        flask_session["lang"] = language
+    login_user(user, remember=remember)
+    now = int(time.time())
+    flask_session.update({STARTED: now, SEEN: now, REMEMBERED: bool(remember)})
+
+
+def _end_session() -> None:
+    language = flask_session.get("lang")
+    logout_user()
+    flask_session.clear()
+    if language:
+        flask_session["lang"] = language
+
+
+def _submitted_email_key() -> str:
+    """Rate-limit key: the e-mail address in the posted form, whichever client sends it."""
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _login_failed(_response: Response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _mail_requested(_response: Response) -> bool:
+    """Count a valid request for an account e-mail, whether or not the address has an account."""
+    return bool(g.get("mail_requested"))
+
+
+def _limit(name: str):  # type: ignore[no-untyped-def]
+    return lambda: current_app.config[name]
+
+
+def _mail_settings() -> dict[str, Any]:
+    config = current_app.config
+    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
+    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(current_app.instance_path) / "outbox")
+    return settings
+
+
+def _link(endpoint: str, **values: Any) -> str:
+    """An absolute link for an e-mail, on MAIL_BASE_URL when set (Host headers can be forged)."""
+    base = current_app.config.get("MAIL_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _mail(user: User, subject: str, body: str) -> None:
+    """Send after the commit; a failing server is logged, not shown (it would reveal the account)."""
+    try:
+        send_mail(user.email, subject, body, config=_mail_settings())
+    except OSError:
+        current_app.logger.exception("could not send mail to user %s", user.id)
+
+
+def _shop() -> str:
+    return get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
+
+
+def _mail_welcome(user: User) -> None:
+    with force_locale(user.language):
+        subject = _("Welcome to %(shop)s", shop=_shop())
+        body = _("Hello,\n\nyour %(shop)s account is ready. Log in here to follow your orders and returns:\n\n"
+                 "%(login)s\n\nIf you did not create this account, reply to this message and we will remove it.\n",
+                 shop=_shop(), login=_link("auth.login"))
+    _mail(user, subject, body)
+
+
+def _mail_already_registered(user: User) -> None:
+    with force_locale(user.language):
+        subject = _("You already have a %(shop)s account", shop=_shop())
+        body = _("Hello,\n\nsomeone, hopefully you, tried to create a %(shop)s account with this e-mail address. "
+                 "You already have one, so nothing was changed.\n\nLog in: %(login)s\n"
+                 "Forgot your password? Set a new one: %(reset)s\n\n"
+                 "If this was not you, you can ignore this message.\n",
+                 shop=_shop(), login=_link("auth.login"), reset=_link("auth.reset_request"))
+    _mail(user, subject, body)
+
+
+def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
+    user = issued.user
+    with force_locale(user.language):
+        subject = _("Set a new password for %(shop)s", shop=_shop())
+        body = _("Hello,\n\nsomeone, hopefully you, asked to set a new password for your %(shop)s account. "
+                 "Open this link to choose it:\n\n%(link)s\n\n"
+                 "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
+                 "message: your password stays as it is.\n",
+                 shop=_shop(), link=_link("auth.reset_password", token=issued.token), minutes=minutes)
+    _mail(user, subject, body)
+
+
+# ---------- forms
+
+def _email_format(_form: FlaskForm, field: Any) -> None:
+    try:
+        field.data = normalise_email(field.data or "")
+    except InvalidInput:
+        raise ValidationError(_("Enter an e-mail address such as name@example.fi.")) from None
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
+_PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
+                          message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
+                                                          Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
+                                                         Length(max=1024)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+    next = HiddenField()
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
+                                                          _email_format])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), _PASSWORD_LENGTH])
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
+    language = SelectField(_l("Language for messages"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
+                                                          _email_format])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")),
+                                                             _PASSWORD_LENGTH])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    language = SelectField(_l("Language for messages"))
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
+                                                                Length(max=1024)])
+
+
+def _with_languages(form: Any) -> Any:
+    form.language.choices = _language_choices()
+    return form
+
+
+# ---------- views
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNUP_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(_limit("ACCOUNT_MAIL_RATE_LIMIT"), key_func=_submitted_email_key, methods=["POST"],
+               deduct_when=_mail_requested)
+def signup():  # type: ignore[no-untyped-def]
+    """Create a customer account; the answer is the same whether or not the address had one."""
+    if current_user.is_authenticated:
+        return redirect(account_home_url())
+    form = _with_languages(SignUpForm())
+    if request.method == "GET":
+        form.language.data = select_locale()
+    if form.validate_on_submit():
+        try:
+            result = accounts.sign_up(session(), form.email.data, form.password.data, name=form.name.data or "",
+                                      language=form.language.data, now=utcnow())
+        except InvalidInput as exc:
+            getattr(form, exc.field or "email", form.email).errors.append(exc.message)
+        else:
+            commit()
+            g.mail_requested = True
+            (_mail_welcome if result.created else _mail_already_registered)(result.user)
+            flash(_("Check your e-mail: we sent a message about your account to %(email)s.",
+                    email=form.email.data))
+            return redirect(url_for("auth.login"))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(_limit("LOGIN_FAILURE_LIMIT"), key_func=_submitted_email_key, methods=["POST"],
+               deduct_when=_login_failed)
+def login():  # type: ignore[no-untyped-def]
+    """Log in with e-mail and password; wrong password and unknown address look alike."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or account_home_url())
+    failed = False
+    if form.validate_on_submit():
+        user = accounts.authenticate(session(), form.email.data, form.password.data, now=utcnow())
+        if user is None:
+            g.login_failed = failed = True
+        else:
+            commit()
+            _start_session(user, remember=form.remember.data)
+            flash(_("You are logged in."))
+            return redirect(safe_next(form.next.data) or account_home_url())
+    return render_template("auth/login.html", form=form, failed=failed)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():  # type: ignore[no-untyped-def]
+    """Log out and end this user's sessions everywhere (a copied cookie stops working too)."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
+        commit()
+    _end_session()
+    flash(_("You have logged out."))
+    return redirect(url_for("root"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(_limit("ACCOUNT_MAIL_RATE_LIMIT"), key_func=_submitted_email_key, methods=["POST"],
+               deduct_when=_mail_requested)
+def reset_request():  # type: ignore[no-untyped-def]
+    """Ask for a password-reset link; the answer never says whether the address has an account."""
+    form = ResetRequestForm()
+    minutes = int(current_app.config["RESET_TOKEN_MINUTES"])
+    if form.validate_on_submit():
+        issued = accounts.start_password_reset(session(), form.email.data, now=utcnow(),
+                                               lifetime=timedelta(minutes=minutes))
+        commit()
+        g.mail_requested = True
+        if issued is not None:
+            _mail_reset(issued, minutes)
+        flash(_("If %(email)s has an account, we sent it a link for setting a new password. "
+                "The link works for %(minutes)d minutes.", email=form.email.data, minutes=minutes))
+        return redirect(url_for("auth.reset_request"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_RATE_LIMIT"), methods=["POST"])
+def reset_password(token: str):  # type: ignore[no-untyped-def]
+    """Choose a new password through an e-mailed link (single use, expiring); ends all sessions."""
+    db = session()
+    try:
+        accounts.check_reset_token(db, token, now=utcnow())
+    except accounts.InvalidToken:
+        return render_template("auth/reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.finish_password_reset(db, token, form.password.data, now=utcnow())
+        except accounts.InvalidToken:
+            return render_template("auth/reset_invalid.html"), 404
+        except InvalidInput as exc:
+            form.password.errors.append(exc.message)
+        else:
+            commit()
+            _end_session()
+            flash(_("Your password has been changed. Log in with the new password."))
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, token=token)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    """Name and language; the password form posts to change_password."""
+    user: User = current_user._get_current_object()
+    form = _with_languages(ProfileForm(obj=user))
+    if form.validate_on_submit():
+        accounts.update_profile(session(), user, name=form.name.data or "", language=form.language.data)
+        commit()
+        flask_session["lang"] = user.language
+        with force_locale(user.language):
+            flash(_("Your details have been saved."))
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=PasswordChangeForm(formdata=None))
+
+
+@bp.route("/profile/password", methods=["POST"])
+@limiter.limit(_limit("LOGIN_RATE_LIMIT"))
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    """Change the password (the current one is asked); other sessions end, this one continues."""
+    user: User = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(session(), user, form.current.data, form.password.data, now=utcnow())
+        except accounts.WrongPassword:
+            form.current.errors.append(_("That is not your current password."))
+        except InvalidInput as exc:
+            form.password.errors.append(exc.message)
+        else:
+            commit()
+            remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            _start_session(user, remember=remember)
+            flash(_("Your password has been changed. You have been logged out on other devices."))
+            return redirect(url_for("auth.profile"))
+    details = _with_languages(ProfileForm(formdata=None, obj=user))
+    return render_template("auth/profile.html", form=details, password_form=form)

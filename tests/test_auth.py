@@ -1,0 +1,535 @@
+"""Accounts through the real forms: sign-up, log-in, log-out, password reset and profile;
+session ending, open redirects, CSRF, user enumeration and log-in rate limits."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import time
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from kb import create_app
+from kb.db import commit, database, session, utcnow
+from kb.models import PasswordResetToken, Role, User
+from kb.services import auth as accounts
+from kb.services.errors import InvalidInput
+from kb.services.mail import read_outbox, send_mail
+from kb.services.users import create_user
+from kb.views.auth import safe_next
+from tests.conftest import _config, both_backends
+
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple lighthouse 42"
+EMAIL = "asiakas@example.fi"
+GENERIC_FAILURE = "The e-mail address or the password is not correct."
+
+
+# ---------- helpers
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    assert match, "form has no CSRF token"
+    return match.group(1)
+
+
+def form_token(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return csrf_of(response.get_data(as_text=True))
+
+
+def log_in(client, email: str = EMAIL, password: str = PASSWORD, *, next_url: str | None = None,
+           remember: bool = False, environ: dict | None = None):
+    data = {"csrf_token": form_token(client, "/auth/login"), "email": email, "password": password}
+    if next_url is not None:
+        data["next"] = next_url
+    if remember:
+        data["remember"] = "y"
+    return client.post("/auth/login", data=data, environ_base=environ or {})
+
+
+def log_out(client):
+    token = csrf_of(client.get("/auth/profile").get_data(as_text=True))
+    return client.post("/auth/logout", data={"csrf_token": token})
+
+
+def outbox(app) -> list[EmailMessage]:
+    return read_outbox(Path(app.instance_path) / "outbox")
+
+
+def reset_link(message: EmailMessage) -> str:
+    match = re.search(r"http://localhost(/auth/reset/[A-Za-z0-9_\-]+)", message.get_content())
+    assert match, message.get_content()
+    return match.group(1)
+
+
+def without_tokens(html: str) -> str:
+    """A page with its per-request CSRF token removed, for comparing two answers."""
+    return re.sub(r'name="csrf_token"( type="hidden")? value="[^"]+"', "", html)
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a customer with a password, committed; returns the id."""
+    def make(email: str = EMAIL, password: str = PASSWORD, *, language: str = "fi", name: str = "") -> int:
+        with app.app_context():
+            user = create_user(session(), email, role=Role.CUSTOMER, password=password, language=language,
+                               name=name, now=utcnow())
+            commit()
+            return user.id
+    return make
+
+
+def get_user(app, user_id: int) -> User:
+    with app.app_context():
+        return session().get(User, user_id)
+
+
+@pytest.fixture
+def limited_app(tmp_path: Path, sqlite_template: Path):
+    """An app with rate limits switched on (the test config switches them off)."""
+    instance = tmp_path / "limited"
+    instance.mkdir()
+    shutil.copy(sqlite_template, instance / "neuvo.db")
+    app = create_app({**_config(instance, f"sqlite:///{instance / 'neuvo.db'}"), "RATELIMIT_ENABLED": True})
+    yield app
+    database(app).dispose()
+
+
+# ---------- sign-up, log-in, profile
+
+@both_backends
+def test_signup_login_and_change_language(app, client) -> None:
+    token = form_token(client, "/auth/signup")
+    r = client.post("/auth/signup", data={"csrf_token": token, "name": "Aino", "email": "Aino@Example.FI",
+                                          "password": PASSWORD, "confirm": PASSWORD, "language": "fi"})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login"
+    [welcome] = outbox(app)
+    assert welcome["To"] == "Aino@example.fi"
+    assert "http://localhost/auth/login" in welcome.get_content()
+
+    r = log_in(client, "aino@example.fi")
+    assert r.status_code == 302 and r.headers["Location"] == "/tili/tilaukset"
+    page = client.get("/auth/profile")
+    assert page.status_code == 200 and "Aino@example.fi" in page.get_data(as_text=True)
+
+    r = client.post("/auth/profile", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
+                                           "name": "Aino Asiakas", "language": "sv"})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/profile"
+    html = client.get("/auth/profile").get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert '<option selected value="sv">' in html
+    with app.app_context():
+        user = session().scalar(select(User).where(User.email == "Aino@example.fi"))
+        assert (user.name, user.language, user.role) == ("Aino Asiakas", "sv", Role.CUSTOMER)
+        assert user.password_hash.startswith("$argon2id$")
+        assert user.last_login_at is not None
+
+
+@both_backends
+def test_signup_with_a_taken_address_reveals_nothing(app, client, make_user) -> None:
+    user_id = make_user()
+    answers = []
+    for address in ("uusi@example.fi", EMAIL):
+        r = client.post("/auth/signup", data={"csrf_token": form_token(client, "/auth/signup"), "email": address,
+                                              "password": "another password", "confirm": "another password",
+                                              "language": "en"})
+        answers.append((r.status_code, r.headers["Location"]))
+        page = client.get(r.headers["Location"]).get_data(as_text=True)
+        assert f"we sent a message about your account to {address}" in page
+    assert answers[0] == answers[1] == (302, "/auth/login")
+    welcome, notice = outbox(app)
+    assert welcome["To"] == "uusi@example.fi" and notice["To"] == EMAIL
+    assert "already have" in notice["Subject"]
+    assert "http://localhost/auth/reset" in notice.get_content()
+    with app.app_context():
+        assert session().scalar(select(func.count(User.id)).where(User.email == EMAIL)) == 1
+    assert get_user(app, user_id).language == "fi"
+    assert log_in(app.test_client(), EMAIL, "another password").status_code == 200
+    assert log_in(app.test_client(), EMAIL, PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("fields,field_id,message", [
+    ({"password": "short", "confirm": "short"}, "password", "Use at least 10 characters."),
+    ({"confirm": "something else entirely"}, "confirm", "The passwords do not match."),
+    ({"email": "not-an-address"}, "email", "Enter an e-mail address such as name@example.fi."),
+    ({"language": "de"}, "language", "(Not a valid choice|Virheellinen valinta)"),  # WTForms' own, translated
+])
+def test_signup_shows_errors_next_to_the_field(app, client, fields, field_id, message) -> None:
+    data = {"csrf_token": form_token(client, "/auth/signup"), "email": "a@example.fi", "password": PASSWORD,
+            "confirm": PASSWORD, "language": "fi", **fields}
+    r = client.post("/auth/signup", data=data)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert re.search(rf'<p id="{field_id}-error" class="field-error">[^<]*{message}', html)
+    assert re.search(rf'aria-describedby="[^"]*{field_id}-error"[^>]*aria-invalid="true"', html) or \
+        re.search(rf'aria-invalid="true"[^>]*aria-describedby="[^"]*{field_id}-error"', html)
+    with app.app_context():
+        assert session().scalar(select(func.count(User.id))) == 0
+    assert outbox(app) == []
+
+
+def test_forms_carry_autocomplete_hints(client) -> None:
+    login = client.get("/auth/login").get_data(as_text=True)
+    assert 'autocomplete="email"' in login and 'autocomplete="current-password"' in login
+    signup = client.get("/auth/signup").get_data(as_text=True)
+    assert signup.count('autocomplete="new-password"') == 2
+    assert '<label for="password">' in signup
+
+
+@both_backends
+def test_wrong_password_and_unknown_address_answer_alike(app, client, make_user) -> None:
+    make_user()
+    wrong = log_in(client, EMAIL, "wrong password!")
+    unknown = log_in(client, "nobody@example.fi", "wrong password!")
+    assert wrong.status_code == unknown.status_code == 200
+    assert GENERIC_FAILURE in wrong.get_data(as_text=True)
+    assert without_tokens(wrong.get_data(as_text=True)).replace(EMAIL, "X") == \
+        without_tokens(unknown.get_data(as_text=True)).replace("nobody@example.fi", "X")
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess
+
+
+def test_profile_needs_log_in(client) -> None:
+    r = client.get("/auth/profile")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/auth/login?next=%2Fauth%2Fprofile"
+
+
+def test_log_in_follows_a_local_next(client, make_user) -> None:
+    make_user()
+    r = log_in(client, next_url="/auth/profile?tab=1")
+    assert r.headers["Location"] == "/auth/profile?tab=1"
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example",
+                                    "/\t/evil.example", "evil.example", "javascript:alert(1)", "/ok\\..\\x"])
+def test_log_in_refuses_a_foreign_next(client, make_user, target: str) -> None:
+    assert safe_next(target) is None
+    make_user()
+    form = client.get("/auth/login", query_string={"next": target}).get_data(as_text=True)
+    assert 'name="next" type="hidden" value=""' in form
+    r = log_in(client, next_url=target)
+    assert r.status_code == 302 and r.headers["Location"] == "/tili/tilaukset"
+
+
+# ---------- sessions
+
+def test_logout_over_get_is_not_allowed(client) -> None:
+    assert client.get("/auth/logout").status_code == 405
+
+
+def test_login_and_logout_without_csrf_token_are_refused(client, make_user) -> None:
+    make_user()
+    client.get("/auth/login")
+    r = client.post("/auth/login", data={"email": EMAIL, "password": PASSWORD})
+    assert r.status_code == 400
+    assert client.get("/auth/profile").status_code == 302
+    assert log_in(client).status_code == 302
+    assert client.post("/auth/logout").status_code == 400
+    assert client.get("/auth/profile").status_code == 200
+
+
+@both_backends
+def test_cookie_replay_after_logout_fails(app, client, make_user) -> None:
+    user_id = make_user()
+    log_in(client, remember=True)
+    captured = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    r = log_out(client)
+    assert r.status_code == 302
+    assert client.get("/auth/profile").status_code == 302
+    assert get_user(app, user_id).session_version == 2
+
+    replay = app.test_client()
+    for name, value in captured.items():
+        replay.set_cookie(name, value)
+    r = replay.get("/auth/profile")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/auth/login")
+
+
+@both_backends
+def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, make_user) -> None:
+    make_user()
+    other = app.test_client()
+    log_in(client)
+    log_in(other)
+    captured = client.get_cookie("session").value
+
+    page = client.get("/auth/profile").get_data(as_text=True)
+    r = client.post("/auth/profile/password", data={"csrf_token": csrf_of(page), "current": PASSWORD,
+                                                    "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/profile"
+    assert client.get("/auth/profile").status_code == 200
+    assert other.get("/auth/profile").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", captured)
+    assert replay.get("/auth/profile").status_code == 302
+    assert log_in(app.test_client(), password=PASSWORD).status_code == 200
+    assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+
+
+def test_password_change_needs_the_current_password(app, client, make_user) -> None:
+    user_id = make_user()
+    log_in(client)
+    before = get_user(app, user_id)
+    page = client.get("/auth/profile").get_data(as_text=True)
+    r = client.post("/auth/profile/password", data={"csrf_token": csrf_of(page), "current": "not my password",
+                                                    "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert r.status_code == 200
+    assert '<p id="current-error" class="field-error">That is not your current password.</p>' in r.get_data(as_text=True)
+    after = get_user(app, user_id)
+    assert (after.password_hash, after.session_version) == (before.password_hash, before.session_version)
+    assert client.get("/auth/profile").status_code == 200
+
+
+def test_login_starts_a_new_session(client, make_user) -> None:
+    make_user()
+    client.get("/auth/login")
+    with client.session_transaction() as sess:
+        sess["visitor"] = "anonymous-visitor"
+        sess["lang"] = "sv"
+        old_csrf = sess["csrf_token"]
+    anonymous_cookie = client.get_cookie("session").value
+    assert log_in(client).status_code == 302
+    assert client.get_cookie("session").value != anonymous_cookie
+    with client.session_transaction() as sess:
+        assert "visitor" not in sess
+        assert sess["lang"] == "sv"
+        assert sess.get("csrf_token") != old_csrf
+        assert sess["_user_id"].endswith(":1")
+
+
+@pytest.mark.parametrize("stamps", [{"auth_seen": -3 * 3600}, {"auth_started": -13 * 3600}],
+                         ids=["idle", "absolute"])
+def test_sessions_expire_when_idle_and_after_twelve_hours(client, make_user, stamps: dict) -> None:
+    make_user()
+    log_in(client)
+    with client.session_transaction() as sess:
+        for key, delta in stamps.items():
+            sess[key] = int(time.time()) + delta
+    r = client.get("/auth/profile")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/auth/login")
+    with client.session_transaction() as sess:
+        assert "_user_id" not in sess
+
+
+def test_remembered_log_in_outlives_the_idle_timeout(client, make_user) -> None:
+    make_user()
+    log_in(client, remember=True)
+    with client.session_transaction() as sess:
+        sess["auth_seen"] = int(time.time()) - 3 * 3600
+    assert client.get("/auth/profile").status_code == 200
+    client.delete_cookie("session")  # browser restarted: the remember cookie logs in again
+    assert client.get("/auth/profile").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["auth_remember"] is True
+
+
+def test_header_offers_log_in_then_a_log_out_form(client, make_user) -> None:
+    make_user()
+    html = client.get("/fi/").get_data(as_text=True)
+    assert 'href="/auth/login?next=/fi/"' in html and "/auth/logout" not in html
+    log_in(client)
+    html = client.get("/auth/profile").get_data(as_text=True)
+    assert re.search(r'<form class="inline-form" method="post" action="/auth/logout">\s*'
+                     r'<input type="hidden" name="csrf_token" value="[^"]+">', html)
+
+
+# ---------- password reset
+
+@both_backends
+def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_user) -> None:
+    user_id = make_user()
+    elsewhere = app.test_client()
+    log_in(elsewhere)
+
+    token = form_token(client, "/auth/reset")
+    r = client.post("/auth/reset", data={"csrf_token": token, "email": EMAIL})
+    assert r.status_code == 302
+    assert "If asiakas@example.fi has an account, we sent it a link" in client.get("/auth/reset").get_data(as_text=True)
+    [message] = outbox(app)
+    assert message["To"] == EMAIL and "60 minutes" in message.get_content()
+    link = reset_link(message)
+
+    page = client.get(link)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    r = client.post(link, data={"csrf_token": csrf_of(page.get_data(as_text=True)), "password": NEW_PASSWORD,
+                                "confirm": NEW_PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login"
+
+    assert elsewhere.get("/auth/profile").status_code == 302
+    assert get_user(app, user_id).session_version == 2
+    assert log_in(app.test_client(), password=PASSWORD).status_code == 200
+    assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+
+    again = client.get(link)
+    assert again.status_code == 404 and "has expired or has already been used" in again.get_data(as_text=True)
+    r = client.post(link, data={"csrf_token": form_token(client, "/auth/reset"), "password": "third password!",
+                                "confirm": "third password!"})
+    assert r.status_code == 404
+    with app.app_context():
+        stored = session().scalar(select(PasswordResetToken))
+        assert stored.token_hash == hashlib.sha256(link.rsplit("/", 1)[1].encode()).hexdigest()
+        assert stored.used_at is not None
+
+
+@both_backends
+def test_reset_for_an_unknown_address_says_the_same_and_sends_nothing(app, client, make_user) -> None:
+    make_user()
+    pages = []
+    for address in (EMAIL, "nobody@example.fi"):
+        r = client.post("/auth/reset", data={"csrf_token": form_token(client, "/auth/reset"), "email": address})
+        assert (r.status_code, r.headers["Location"]) == (302, "/auth/reset")
+        pages.append(without_tokens(client.get("/auth/reset").get_data(as_text=True)).replace(address, "X"))
+    assert pages[0] == pages[1]
+    assert [m["To"] for m in outbox(app)] == [EMAIL]
+
+
+def test_expired_reset_link_is_refused(app, client, make_user) -> None:
+    make_user()
+    with app.app_context():
+        issued = accounts.start_password_reset(session(), EMAIL, now=utcnow() - timedelta(minutes=61))
+        commit()
+    r = client.get(f"/auth/reset/{issued.token}")
+    assert r.status_code == 404 and "has expired" in r.get_data(as_text=True)
+
+
+def test_reset_token_expires_after_an_hour(app, make_user) -> None:
+    make_user()
+    start = utcnow()
+    with app.app_context():
+        db = session()
+        first = accounts.start_password_reset(db, EMAIL, now=start)
+        with pytest.raises(accounts.InvalidToken):
+            accounts.finish_password_reset(db, first.token, NEW_PASSWORD, now=start + timedelta(minutes=60))
+        second = accounts.start_password_reset(db, EMAIL, now=start)
+        with pytest.raises(accounts.InvalidToken):  # a newer link replaces the older one
+            accounts.check_reset_token(db, first.token, now=start)
+        user = accounts.finish_password_reset(db, second.token, NEW_PASSWORD, now=start + timedelta(minutes=59))
+        assert user.email == EMAIL and user.session_version == 2
+        with pytest.raises(accounts.InvalidToken):
+            accounts.finish_password_reset(db, second.token, "yet another one", now=start + timedelta(minutes=59))
+
+
+def test_reset_with_a_short_password_keeps_the_token(app, make_user) -> None:
+    make_user()
+    now = utcnow()
+    with app.app_context():
+        db = session()
+        issued = accounts.start_password_reset(db, EMAIL, now=now)
+        with pytest.raises(InvalidInput):
+            accounts.finish_password_reset(db, issued.token, "short", now=now)
+        assert accounts.check_reset_token(db, issued.token, now=now).email == EMAIL
+        assert accounts.start_password_reset(db, "nobody@example.fi", now=now) is None
+        assert accounts.start_password_reset(db, "not an address", now=now) is None
+        with pytest.raises(accounts.InvalidToken):
+            accounts.check_reset_token(db, "x" * 500, now=now)
+
+
+def test_authenticate_refuses_disabled_and_passwordless_accounts(app, make_user) -> None:
+    user_id = make_user()
+    now = utcnow()
+    with app.app_context():
+        db = session()
+        assert accounts.authenticate(db, " Asiakas@EXAMPLE.fi ", PASSWORD, now=now).id == user_id
+        assert accounts.authenticate(db, "asiakas@example.fi ", "Correct horse battery", now=now) is None
+        db.get(User, user_id).is_active = False
+        assert accounts.authenticate(db, EMAIL, PASSWORD, now=now) is None
+        create_user(db, "agent@example.fi", role=Role.AGENT, password=None, now=now)
+        assert accounts.authenticate(db, "agent@example.fi", "", now=now) is None
+
+
+# ---------- rate limits
+
+def test_eleventh_login_post_in_a_minute_is_refused(limited_app) -> None:
+    client = limited_app.test_client()
+    token = form_token(client, "/auth/login")
+    for n in range(10):
+        r = client.post("/auth/login", data={"csrf_token": token, "email": f"user{n}@example.fi", "password": "x"})
+        assert r.status_code == 200
+    r = client.post("/auth/login", data={"csrf_token": token, "email": "user10@example.fi", "password": "x"})
+    assert r.status_code == 429
+    other_ip = client.post("/auth/login", data={"csrf_token": token, "email": "u@example.fi", "password": "x"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other_ip.status_code == 200
+
+
+def test_five_failures_lock_the_address_from_every_client(limited_app) -> None:
+    with limited_app.app_context():
+        create_user(session(), EMAIL, role=Role.CUSTOMER, password=PASSWORD, now=utcnow())
+        commit()
+    attacker = limited_app.test_client()
+    for _ in range(5):
+        r = log_in(attacker, EMAIL, "guess guess guess", environ={"REMOTE_ADDR": "10.0.0.1"})
+        assert r.status_code == 200
+    owner = limited_app.test_client()
+    r = log_in(owner, EMAIL.upper().replace("@EXAMPLE.FI", "@example.fi"), PASSWORD,
+               environ={"REMOTE_ADDR": "10.0.0.2"})
+    assert r.status_code == 429
+    assert log_in(owner, "someone@example.fi", "a wrong one", environ={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+
+
+def test_successful_logins_do_not_count_as_failures(limited_app) -> None:
+    with limited_app.app_context():
+        create_user(session(), EMAIL, role=Role.CUSTOMER, password=PASSWORD, now=utcnow())
+        commit()
+    for n in range(7):
+        client = limited_app.test_client()
+        assert log_in(client, environ={"REMOTE_ADDR": f"10.0.1.{n}"}).status_code == 302
+
+
+def test_reset_requests_for_one_address_are_limited(limited_app) -> None:
+    client = limited_app.test_client()
+    statuses = []
+    for n in range(4):
+        r = client.post("/auth/reset", data={"csrf_token": form_token(client, "/auth/reset"), "email": EMAIL},
+                        environ_base={"REMOTE_ADDR": f"10.0.2.{n}"})
+        statuses.append(r.status_code)
+    assert statuses == [302, 302, 302, 429]
+
+
+# ---------- mail
+
+def test_mail_goes_to_the_outbox_without_a_server(tmp_path: Path) -> None:
+    config = {"MAIL_SERVER": None, "MAIL_DEFAULT_SENDER": "Tupa <no-reply@tupa.example>",
+              "MAIL_OUTBOX": str(tmp_path / "outbox")}
+    send_mail("a@example.fi", "Hei ääkköset", "Rivi yksi\nrivi kaksi – ok\n", config=config)
+    [message] = read_outbox(tmp_path / "outbox")
+    assert (message["To"], message["Subject"]) == ("a@example.fi", "Hei ääkköset")
+    assert message.get_content() == "Rivi yksi\nrivi kaksi – ok\n"
+    assert message["Message-ID"].endswith("@tupa.example>")
+
+
+def test_mail_uses_smtp_with_starttls_and_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            calls.append(("connect", host, port))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            calls.append(("quit",))
+
+        def starttls(self, context):
+            calls.append(("starttls",))
+
+        def login(self, user, password):
+            calls.append(("login", user, password))
+
+        def send_message(self, message):
+            calls.append(("send", message["To"]))
+
+    monkeypatch.setattr("kb.services.mail.smtplib.SMTP", FakeSMTP)
+    send_mail("a@example.fi", "Hei", "body", config={
+        "MAIL_SERVER": "smtp.example.fi", "MAIL_PORT": 587, "MAIL_USE_TLS": True, "MAIL_USERNAME": "neuvo",
+        "MAIL_PASSWORD": "pw", "MAIL_DEFAULT_SENDER": "no-reply@example.fi"})
+    assert calls == [("connect", "smtp.example.fi", 587), ("starttls",), ("login", "neuvo", "pw"),
+                     ("send", "a@example.fi"), ("quit",)]
