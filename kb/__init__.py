@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
     app.add_url_rule("/", endpoint="root", view_func=help.root)
+    app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=help.favicon)
     return app
 
 

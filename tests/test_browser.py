@@ -79,3 +79,43 @@ def test_article_feedback_and_language_switch(page, live_server: str) -> None:
     page.goto(live_server + "/fi/")
     page.get_by_role("link", name="Svenska").click()
     assert page.locator("h1").inner_text().startswith("Hur kan vi hjälpa")
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/auth/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action='/auth/login'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_customer_tracks_an_order_registers_a_return_and_downloads_an_invoice(page, live_server: str) -> None:
+    from kb.services.demo import DEMO_CUSTOMER_PASSWORD
+
+    log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
+    page.goto(live_server + "/tili/tilaukset")
+    orders = page.locator("table.data tbody tr")
+    assert orders.count() >= 4
+    # track: a shipped order shows its timeline and carrier link
+    shipped = page.locator("table.data tbody tr[data-status=shipped]").first
+    shipped.locator("a").first.click()
+    assert page.locator("ol.timeline li.done").count() >= 5
+    assert page.locator("a[href*='seuranta'], a[href*='tracking']").count() >= 1
+    # return: the recently delivered order
+    page.goto(live_server + "/tili/palautukset/uusi")
+    page.locator("ul.article-list a").first.click()
+    page.locator("input[type=number]:not([disabled])").first.fill("1")
+    page.locator("select[name=reason]").select_option("wrong_size")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url("**/palautus/RMA-*")
+    rma = page.url.rsplit("/", 1)[1]
+    assert rma in page.content()
+    # invoice: the printable page and the PDF download
+    page.goto(live_server + "/tili/tilaukset")
+    page.locator("table.data a[href^='/lasku/']").first.click()
+    assert page.locator(".invoice-number").is_visible()
+    with page.expect_download() as download:
+        page.locator("a[href$='.pdf']").first.click()
+    path = download.value.path()
+    with open(path, "rb") as handle:
+        assert handle.read(4) == b"%PDF"

@@ -37,6 +37,11 @@ def root():  # type: ignore[no-untyped-def]
     return redirect(url_for("help.home", lang=select_locale()))
 
 
+def favicon():  # type: ignore[no-untyped-def]
+    """Browsers ask for /favicon.ico on pages without an icon link (printable pages)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.route("/")
 def home():  # type: ignore[no-untyped-def]
     """Search box, categories, most-read articles and contact channels."""
@@ -68,7 +73,12 @@ def article(slug: str):  # type: ignore[no-untyped-def]
     try:
         art = kb_articles.published_article(db, slug)
     except NotFound:
-        abort(404)
+        from kb.services.editorial import follow_redirect
+
+        moved = follow_redirect(db, slug)
+        if moved is None:
+            abort(404)
+        return redirect(url_for("help.article", lang=moved.language, slug=moved.slug), 301)
     if art.language != g.lang:
         return redirect(url_for("help.article", lang=art.language, slug=slug), 301)
     kb_articles.count_view(db, art)
