@@ -12,7 +12,7 @@ from kb.models import Role
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let in users having one of ``roles`` (admins always).
+    """Let in users having one of ``roles`` (admins always; no roles: admins only).
 
     Guests are sent to log in (JSON callers get 401); signed-in users without
     the role get 403.

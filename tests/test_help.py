@@ -13,9 +13,13 @@ from tests.xss_payloads import PAYLOADS
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "form has no CSRF token"
-    return match.group(1)
+    """The CSRF token of the page's first form (attribute order as any template renders it)."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if 'name="csrf_token"' in tag:
+            match = re.search(r'value="([^"]+)"', tag)
+            if match:
+                return match.group(1)
+    raise AssertionError("form has no CSRF token")
 
 
 def published_slug(app, language: str = "fi") -> str:

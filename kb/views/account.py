@@ -172,6 +172,7 @@ def add_product(number: str):  # type: ignore[no-untyped-def]
 @bp.post("/tilaus/<number>/peru")
 def cancel(number: str):  # type: ignore[no-untyped-def]
     """Cancel the whole order."""
+    _order(number)  # 404 before anything else for someone else's order
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the cancellation."), "error")
         return redirect(url_for("account.change", number=number))
