@@ -157,7 +157,7 @@ def run_corpus(name: str, articles, labels, queries, warmup, tokenize: str, lang
             with index._reading() as searcher:  # the same reused searcher
                 return [int(h["id"]) for h in searcher.search(q, limit=10)]
 
-        rows.append((f"SearchIndex.search (AND, OR fallback, snippets)", measure(ours, queries, warmup, labels)))
+        rows.append(("SearchIndex.search (AND, OR fallback, snippets)", measure(ours, queries, warmup, labels)))
         rows.append(("Whoosh plain OR, same analysis, no snippets", measure(plain_or, queries, warmup, labels)))
         index.close()
     db = fts5_index(articles, tokenize)

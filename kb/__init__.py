@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
 
     from kb import cli, db, errors, extensions, security, templating
     from kb.services.search_index import init_search
+    from kb.services.users import configure_hasher
 
     db.init_app(app)
     extensions.init_app(app)
@@ -42,6 +43,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     templating.init_app(app)
     init_search(app)
     cli.init_app(app)
+    configure_hasher(time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+                     memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])
 
     from kb.views import account, admin, agent, api, api_shop, auth, contact, editor, help
 

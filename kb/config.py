@@ -40,6 +40,10 @@ MAX_FORM_MEMORY_SIZE = 512 * 1024
 
 WTF_CSRF_TIME_LIMIT = 4 * 3600
 
+#: Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile, 64 MiB).
+PASSWORD_HASH_TIME_COST = 3
+PASSWORD_HASH_MEMORY_COST = 65536
+
 #: Flask-Limiter storage; memory is per process, use redis:// with several workers.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True

@@ -26,6 +26,8 @@ def _config(instance: Path, url: str) -> dict:
     return {
         "TESTING": True, "ENV": "testing", "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(instance),
         "DATABASE_URL": url, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+        # the same Argon2id code path at a test-friendly cost (production cost is tested in test_auth)
+        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 8192,
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow

@@ -1,7 +1,9 @@
 """User accounts and passwords (Argon2id, rehashed on log-in when parameters change)."""
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -13,6 +15,13 @@ from kb.models import Role, User
 from kb.services.errors import InvalidInput
 
 _hasher = PasswordHasher()
+
+
+def configure_hasher(*, time_cost: int, memory_cost: int) -> None:
+    """Set Argon2id's cost (from config); stored hashes with other parameters are upgraded on log-in."""
+    global _hasher
+    if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_cost):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
@@ -46,6 +55,19 @@ def create_user(session: Session, email: str, *, role: Role, password: str | Non
     session.add(user)
     session.flush()
     return user
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost).hash(secrets.token_urlsafe(16))
+
+
+def spend_hashing_time(password: str) -> None:
+    """Verify against a throwaway hash made with the current cost, so unknown accounts take as long."""
+    try:
+        _hasher.verify(_dummy_hash(_hasher.time_cost, _hasher.memory_cost), password)
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 def check_password(user: User, password: str) -> bool:
