@@ -1,0 +1,46 @@
+"""Configuration order, required secrets and safe defaults."""
+from __future__ import annotations
+
+import pytest
+
+from kb import ConfigurationError, create_app
+
+
+def test_secret_key_required_outside_development(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("NEUVO_SECRET_KEY", raising=False)
+    monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigurationError):
+        create_app()
+    monkeypatch.setenv("NEUVO_ENV", "development")
+    assert create_app().config["SECRET_KEY"]
+
+
+def test_environment_overrides_instance_file_which_overrides_defaults(tmp_path, monkeypatch) -> None:
+    (tmp_path / "config.py").write_text('SEARCH_PER_PAGE = 7\nSHOP_NAME = "Tiedostosta"\n')
+    monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("NEUVO_SHOP_NAME", "Ympäristöstä")
+    app = create_app()
+    assert app.config["SEARCH_PER_PAGE"] == 7
+    assert app.config["SHOP_NAME"] == "Ympäristöstä"
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'neuvo.db'}"
+
+
+def test_production_defaults_are_safe(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    config = create_app().config
+    assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["MAX_CONTENT_LENGTH"] <= 32 * 1024 * 1024
+    assert config["REMEMBER_COOKIE_DURATION"].days <= 30
+
+
+def test_production_password_hashes_meet_owasp_argon2id(tmp_path, monkeypatch) -> None:
+    from kb.services.users import hash_password
+
+    monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    create_app()
+    stored = hash_password("pitkä-salasana-1")
+    assert stored.startswith("$argon2id$") and "m=65536,t=3" in stored
