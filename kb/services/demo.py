@@ -112,6 +112,7 @@ def load_demo(session: Session, *, now: datetime, reset: bool = False) -> dict[s
     articles = demo_articles()
     created, _ = upsert_articles(session, articles, now=now)
     tickets = load_inquiries(session, now=now)
+    load_macros(session)
     orders = load_orders(session, now=now)
     accounts = load_accounts(session, now=now)
     return {"articles": created, "categories": len(session.scalars(select(Category.id)).all()),
@@ -139,6 +140,17 @@ def load_inquiries(session: Session, *, now: datetime) -> list[Ticket]:
     """Store the demo inquiries; their suggestions are attached once the models are fitted."""
     tickets, _ = upsert_inquiries(session, demo_inquiries(now), now=now)
     return tickets
+
+
+def load_macros(session: Session, directory: Path = DEMO_DIR) -> int:
+    """Canned replies for agents in fi/sv/en (``macros.json``); returns how many were added."""
+    from kb.models import Macro
+
+    path = directory / "macros.json"
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    session.add_all(Macro(title=row["title"], language=row["language"], body=row["body"]) for row in rows)
+    session.flush()
+    return len(rows)
 
 
 DEMO_CUSTOMER_PASSWORD = "demo-asiakas-2026"
