@@ -1,6 +1,384 @@
-"""The service dashboard and the admin settings: users and roles, channels, opening hours."""
+"""The service dashboard and the admin settings: users and roles, channels, opening hours.
+
+The dashboard is for managers and admins; agents get the same page with only
+the tickets assigned to them (and without the help-center figures). The
+settings pages are for admins only. Figures and rules live in
+:mod:`kb.services.metrics` and :mod:`kb.services.settings_admin`.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import force_locale, format_decimal, format_percent, gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from kb.access import roles_required
+from kb.db import commit, session, utcnow
+from kb.models import Channel, ChannelKind, Role
+from kb.services import auth as accounts
+from kb.services import metrics
+from kb.services import settings_admin as admin_rules
+from kb.services.errors import InvalidInput, NotFound
+from kb.services.mail import send_mail
+from kb.services.opening_hours import WEEKDAYS
+from kb.services.shop import get_setting
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: Who sees the dashboard (admins always): agents see only their own tickets.
+DASHBOARD_ROLES = (Role.AGENT, Role.MANAGER)
+#: How long an invitation link (a first password-reset link) works.
+INVITE_LIFETIME = timedelta(days=3)
+#: Every CSV table name; agents get only the ticket tables.
+CSV_TABLES = ("summary", "per_day", "by_channel", "by_type", "top_searches", "zero_result_searches")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Figures and account lists must not be kept by browsers or proxies."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter("duration")
+def _duration(seconds: float | None) -> str:
+    """Seconds as "45 min", "2 h 5 min" or "3 d 4 h" (wall-clock)."""
+    if seconds is None:
+        return "–"
+    minutes = int(round(seconds / 60))
+    if minutes < 60:
+        return _("%(m)d min", m=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)d h %(m)d min", h=hours, m=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(d)d d %(h)d h", d=days, h=hours)
+
+
+@bp.app_template_filter("decimal")
+def _decimal(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, "#,##0.##")
+
+
+@bp.app_template_filter("percent")
+def _percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, "#,##0.#%")
+
+
+# ---------- dashboard
+
+def _dashboard_request() -> tuple[metrics.Period, dict[str, str]]:
+    """The period and channel asked for; raises InvalidInput for bad dates or channel."""
+    args = request.args
+    tz = current_app.config["TIMEZONE"]
+    today = utcnow().astimezone(ZoneInfo(tz)).date()
+    first, last = metrics.parse_days(args.get("from"), args.get("to"), today=today)
+    channel = metrics.parse_channel(args.get("channel"))
+    own = current_user.role is Role.AGENT
+    period = metrics.period_for_days(first, last, timezone=tz, channel=channel,
+                                     assignee_id=current_user.id if own else None)
+    return period, {"from": first.isoformat(), "to": last.isoformat(), "channel": channel.value if channel else ""}
+
+
+def _chart_data(board: metrics.Dashboard) -> dict[str, Any]:
+    """What static/js/dashboard.js draws; read from a JSON block (CSP allows no inline script)."""
+    def series(label: str, rows: list[tuple[Any, int]], kind: str = "bar") -> dict[str, Any]:
+        return {"type": kind, "label": label, "labels": [str(k) or _("not classified") for k, _n in rows],
+                "values": [n for _k, n in rows]}
+
+    names = {"email": _("E-mail"), "chat": _("Chat"), "form": _("Contact form"), "social": _("Social media"),
+             "phone": _("Phone")}
+    return {"per_day": series(_("Inquiries"), [(d.isoformat(), n) for d, n in board.per_day]),
+            "by_channel": series(_("Inquiries"), [(names.get(k, k), n) for k, n in board.by_channel]),
+            "by_type": series(_("Inquiries"), board.by_type)}
+
+
+@bp.route("/")
+@roles_required(*DASHBOARD_ROLES)
+def index():  # type: ignore[no-untyped-def]
+    """The dashboard is the front page of the staff area."""
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.route("/dashboard")
+@roles_required(*DASHBOARD_ROLES)
+def dashboard():  # type: ignore[no-untyped-def]
+    """KPI tiles, charts and tables for a period and channel (agents: their own tickets)."""
+    own = current_user.role is Role.AGENT
+    try:
+        period, params = _dashboard_request()
+    except InvalidInput as error:
+        params = {key: request.args.get(key, "")[:20] for key in ("from", "to", "channel")}
+        return render_template("admin/dashboard.html", board=None, error=error, params=params, own=own,
+                               channels=list(ChannelKind)), 400
+    board = metrics.build_dashboard(session(), period, timezone=current_app.config["TIMEZONE"], help_center=not own)
+    return render_template("admin/dashboard.html", board=board, error=None, params=params, own=own,
+                           channels=list(ChannelKind), charts=_chart_data(board))
+
+
+@bp.route("/dashboard.csv")
+@roles_required(*DASHBOARD_ROLES)
+def dashboard_csv():  # type: ignore[no-untyped-def]
+    """One dashboard table as CSV (cells defused against spreadsheet formulas)."""
+    name = request.args.get("table", "")
+    if name not in CSV_TABLES:
+        return render_template("errors/error.html", code=400, message=_("Unknown table.")), 400
+    try:
+        period, params = _dashboard_request()
+    except InvalidInput as error:
+        return render_template("errors/error.html", code=400, message=error.describe()), 400
+    own = current_user.role is Role.AGENT
+    board = metrics.build_dashboard(session(), period, timezone=current_app.config["TIMEZONE"], help_center=not own)
+    tables = metrics.tables(board)
+    if name not in tables:
+        abort(403)
+    header, rows = tables[name]
+    filename = f"neuvo-{name}-{params['from']}-{params['to']}.csv"
+    return Response(metrics.to_csv(header, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------- users and roles
+
+def _mail_settings() -> dict[str, Any]:
+    config = current_app.config
+    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
+    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(current_app.instance_path) / "outbox")
+    return settings
+
+
+def _send_invite(issued: accounts.IssuedReset) -> None:
+    """E-mail a link for choosing the first password (a reset link that lasts a few days)."""
+    base = current_app.config.get("MAIL_BASE_URL")
+    path = url_for("auth.reset_password", token=issued.token)
+    link = base.rstrip("/") + path if base else url_for("auth.reset_password", token=issued.token, _external=True)
+    shop = get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
+    with force_locale(issued.user.language):
+        subject = _("Your %(shop)s staff account", shop=shop)
+        body = _("Hello,\n\nan account was created for you in the %(shop)s help center. "
+                 "Open this link to choose your password:\n\n%(link)s\n\nThe link works once, for %(days)d days.\n",
+                 shop=shop, link=link, days=INVITE_LIFETIME.days)
+    try:
+        send_mail(issued.user.email, subject, body, config=_mail_settings())
+    except OSError:
+        current_app.logger.exception("could not send the invitation to user %s", issued.user.id)
+        flash(_("The invitation could not be sent. Ask the user to use “Forgot your password?”."), "error")
+
+
+def _users_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
+    role = request.args.get("role", "")
+    try:
+        chosen = admin_rules.parse_role(role) if role else None
+    except InvalidInput:
+        chosen = None
+    shown = admin_rules.list_users(session(), role=chosen)
+    return render_template("admin/users.html", users=shown, roles=list(Role), staff_roles=admin_rules.STAFF_ROLES,
+                           errors=errors or {}, form=form or {}, role_filter=role,
+                           languages=current_app.config["LANGUAGES"]), status
+
+
+@bp.route("/users")
+@roles_required()
+def users():  # type: ignore[no-untyped-def]
+    """Staff accounts with their roles; a form for adding one."""
+    return _users_page()
+
+
+@bp.route("/users", methods=["POST"])
+@roles_required()
+def add_user():  # type: ignore[no-untyped-def]
+    """Add an account with a temporary password, or invite it by e-mail when none is given."""
+    db, form, now = session(), request.form, utcnow()
+    password = form.get("password", "")
+    try:
+        user = admin_rules.add_user(db, form.get("email", ""), role=admin_rules.parse_role(form.get("role", "")),
+                                    name=form.get("name", ""), language=form.get("language", ""),
+                                    password=password, now=now)
+        issued = None if password else accounts.start_password_reset(db, user.email, now=now,
+                                                                      lifetime=INVITE_LIFETIME)
+    except InvalidInput as error:
+        db.rollback()
+        return _users_page({error.field or "email": error.message}, form, 400)
+    commit()
+    if issued is not None:
+        _send_invite(issued)
+        flash(_("Account %(email)s added; an invitation to choose a password was sent.", email=user.email), "success")
+    else:
+        flash(_("Account %(email)s added with the temporary password you chose.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required()
+def change_role(user_id: int):  # type: ignore[no-untyped-def]
+    """Give a user another role."""
+    db = session()
+    try:
+        user = admin_rules.change_role(db, user_id, admin_rules.parse_role(request.form.get("role", "")),
+                                       by=current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        db.rollback()
+        return _users_page({f"user-{user_id}": error.message}, status=400)
+    commit()
+    flash(_("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@roles_required()
+def set_active(user_id: int):  # type: ignore[no-untyped-def]
+    """Disable an account (its sessions end at once) or enable it again."""
+    db = session()
+    active = request.form.get("active")
+    if active not in ("0", "1"):
+        return _users_page({f"user-{user_id}": _("Choose to enable or disable.")}, status=400)
+    try:
+        user = admin_rules.set_active(db, user_id, active == "1", by=current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    except InvalidInput as error:
+        db.rollback()
+        return _users_page({f"user-{user_id}": error.message}, status=400)
+    commit()
+    flash(_("%(email)s was enabled.", email=user.email) if user.is_active
+          else _("%(email)s was disabled and logged out.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+# ---------- channels, hours and special days
+
+def _channel_form(channel: Channel | None) -> dict[str, str]:
+    """A channel's stored values as the flat form fields."""
+    if channel is None:
+        return {"kind": "", "position": "100"}
+    values = {"kind": channel.kind.value, "address": channel.address, "position": str(channel.position)}
+    for language in current_app.config["LANGUAGES"]:
+        values[f"label_{language}"] = channel.labels.get(language, "")
+        values[f"response_time_{language}"] = channel.response_times.get(language, "")
+    for day in WEEKDAYS:
+        values[f"hours_{day}"] = admin_rules.spans_text(channel.hours.get(day, []))
+    return values
+
+
+@bp.route("/channels")
+@roles_required()
+def channels():  # type: ignore[no-untyped-def]
+    """Contact channels in display order with their weekly hours."""
+    rows = session().scalars(select(Channel).order_by(Channel.position, Channel.id)).all()
+    return render_template("admin/channels.html", channels=rows, spans_text=admin_rules.spans_text,
+                           weekdays=WEEKDAYS)
+
+
+@bp.route("/channels/new", methods=["GET", "POST"], defaults={"channel_id": None})
+@bp.route("/channels/<int:channel_id>", methods=["GET", "POST"])
+@roles_required()
+def edit_channel(channel_id: int | None):  # type: ignore[no-untyped-def]
+    """Add or edit a channel: labels and response times per language, address, weekly hours."""
+    db = session()
+    channel = db.get(Channel, channel_id) if channel_id is not None else None
+    if channel_id is not None and channel is None:
+        abort(404)
+    languages = current_app.config["LANGUAGES"]
+    if request.method == "POST":
+        form = request.form
+        data = admin_rules.ChannelInput(
+            kind=form.get("kind", ""), address=form.get("address", ""), position=form.get("position", ""),
+            labels={lang: form.get(f"label_{lang}", "") for lang in languages},
+            response_times={lang: form.get(f"response_time_{lang}", "") for lang in languages},
+            hours={day: form.get(f"hours_{day}", "") for day in WEEKDAYS})
+        try:
+            admin_rules.save_channel(db, channel_id, data)
+        except InvalidInput as error:
+            db.rollback()
+            return render_template("admin/channel_form.html", channel=channel, form=form, weekdays=WEEKDAYS,
+                                   errors={error.field or "form": error.message}, kinds=list(ChannelKind),
+                                   languages=languages), 400
+        commit()
+        flash(_("The channel was saved."), "success")
+        return redirect(url_for("admin.channels"))
+    return render_template("admin/channel_form.html", channel=channel, form=_channel_form(channel), weekdays=WEEKDAYS,
+                           errors={}, kinds=list(ChannelKind), languages=languages)
+
+
+@bp.route("/channels/<int:channel_id>/delete", methods=["POST"])
+@roles_required()
+def delete_channel(channel_id: int):  # type: ignore[no-untyped-def]
+    """Remove a channel from the help center."""
+    try:
+        admin_rules.delete_channel(session(), channel_id)
+    except NotFound:
+        abort(404)
+    commit()
+    flash(_("The channel was removed."), "success")
+    return redirect(url_for("admin.channels"))
+
+
+def _special_days_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
+    today = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    days = admin_rules.list_special_days(session(), since=today - timedelta(days=31))
+    return render_template("admin/special_days.html", days=days, errors=errors or {}, form=form or {},
+                           spans_text=admin_rules.spans_text, languages=current_app.config["LANGUAGES"]), status
+
+
+@bp.route("/special-days", methods=["GET", "POST"])
+@roles_required()
+def special_days():  # type: ignore[no-untyped-def]
+    """Holidays and days with other hours (all channels), with a note per language."""
+    if request.method == "GET":
+        return _special_days_page()
+    db, form = session(), request.form
+    try:
+        admin_rules.save_special_day(db, form.get("day", ""), closed=form.get("closed") == "1",
+                                     hours=form.get("hours", ""),
+                                     notes={lang: form.get(f"note_{lang}", "")
+                                            for lang in current_app.config["LANGUAGES"]})
+    except InvalidInput as error:
+        db.rollback()
+        return _special_days_page({error.field or "day": error.message}, form, 400)
+    commit()
+    flash(_("The special day was saved."), "success")
+    return redirect(url_for("admin.special_days"))
+
+
+@bp.route("/special-days/<int:day_id>/delete", methods=["POST"])
+@roles_required()
+def delete_special_day(day_id: int):  # type: ignore[no-untyped-def]
+    """Remove a special day: the regular weekly hours apply again."""
+    try:
+        admin_rules.delete_special_day(session(), day_id)
+    except NotFound:
+        abort(404)
+    commit()
+    flash(_("The special day was removed."), "success")
+    return redirect(url_for("admin.special_days"))
+
+
+# ---------- shop settings
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required()
+def settings():  # type: ignore[no-untyped-def]
+    """Shop name, return window and the help articles shown on the self-service pages."""
+    db = session()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            admin_rules.update_shop_settings(db, request.form)
+        except InvalidInput as error:
+            db.rollback()
+            errors[error.field or "shop_name"] = error.message
+        else:
+            commit()
+            flash(_("The settings were saved."), "success")
+            return redirect(url_for("admin.settings"))
+    values = request.form if errors else admin_rules.shop_settings(db, default_name=current_app.config["SHOP_NAME"])
+    return render_template("admin/settings.html", values=values, errors=errors,
+                           pages=admin_rules.PAGES), (400 if errors else 200)
