@@ -116,6 +116,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An instance folder with the demo shop loaded and indexed, built once."""
     from kb.services.demo import load_demo
     from kb.services.search_index import index
+    from kb.services.demo_history import search_history
     from kb.services.suggestions import refresh_derived
 
     instance = tmp_path_factory.mktemp("demo-instance")
@@ -124,6 +125,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         upgrade(database().engine)
         load_demo(session(), now=utcnow())
         refresh_derived(session(), index(), app.extensions["neuvo_matchers"], now=utcnow())
+        search_history(session(), index(), now=utcnow())
         commit()
         database().dispose()
     return instance

@@ -17,6 +17,7 @@ from kb.db import Base
 from kb.models import Article, Category, Channel, ChannelKind, Order, Product, Role, SpecialDay, Ticket
 from kb.services.articles import ArticleInput, upsert_articles
 from kb.services.errors import InvalidInput
+from kb.services.demo_history import answer_history
 from kb.services.importing import parse_article, read_rows
 from kb.services.order_import import OrderInput, parse_order, upsert_orders
 from kb.services.tickets import InquiryInput, parse_inquiry, upsert_inquiries
@@ -115,6 +116,7 @@ def load_demo(session: Session, *, now: datetime, reset: bool = False) -> dict[s
     load_macros(session)
     orders = load_orders(session, now=now)
     accounts = load_accounts(session, now=now)
+    answer_history(session, now=now)
     return {"articles": created, "categories": len(session.scalars(select(Category.id)).all()),
             "inquiries": len(tickets), "orders": len(orders),
             "customers": len({o.email for o in orders}), "accounts": len(accounts)}
