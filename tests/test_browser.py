@@ -119,3 +119,27 @@ def test_customer_tracks_an_order_registers_a_return_and_downloads_an_invoice(pa
     path = download.value.path()
     with open(path, "rb") as handle:
         assert handle.read(4) == b"%PDF"
+
+
+def test_editor_turns_a_suggested_topic_into_a_published_article(page, live_server: str) -> None:
+    from kb.services.demo import DEMO_STAFF_PASSWORD
+
+    log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
+    page.goto(live_server + "/editor/suggestions")
+    page.locator("form[action$='/suggestions/refresh'] button").click()
+    page.wait_for_load_state()
+    first = page.locator("article.topic").first
+    title = first.locator("h2").inner_text()
+    first.locator("form[action$='/draft'] button").click()
+    page.wait_for_url("**/editor/articles/*")
+    body = page.locator("textarea#body")
+    body.fill("## Vastaus\n\n" + title + "\n\nKyllä onnistuu: kerro toiveesi tilauksen lisätiedoissa.")
+    page.locator("#preview h2#vastaus").wait_for(state="visible", timeout=5000)  # the live preview rendered
+    page.locator("form.editor-form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.locator("button[name=action][value=publish]").click()
+    page.wait_for_load_state()
+    page.goto(live_server + "/editor/suggestions")
+    page.locator("form[action$='/suggestions/refresh'] button").click()
+    page.wait_for_load_state()
+    assert title not in [h.inner_text() for h in page.locator("article.topic h2").all()]
