@@ -70,6 +70,7 @@ def demo_command(reset: bool) -> None:
     """Load the built-in demo shop (articles in fi/sv/en, channels, opening hours)."""
     from kb.migrate import upgrade
     from kb.services.demo import load_demo
+    from kb.services.demo_history import search_history
     from kb.services.search_index import index
     from kb.services.suggestions import refresh_derived
 
@@ -79,6 +80,7 @@ def demo_command(reset: bool) -> None:
         click.echo("The demo shop is already loaded (use --reset to load it afresh)")
         return
     refresh_derived(session(), index(), matchers(), now=utcnow(), progress=_progress)
+    search_history(session(), index(), now=utcnow())
     commit()
     click.echo("Demo shop loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
     from kb.services.demo import DEMO_ACCOUNTS, demo_password
@@ -121,7 +123,7 @@ def reindex_command() -> None:
 
 @click.group("import")
 def import_group() -> None:
-    """Import articles, inquiries or orders from .jsonl or .csv files (all or nothing)."""
+    """Import articles, inquiries, orders (.jsonl or .csv) or e-mail (.eml, .mbox); all or nothing."""
 
 
 @import_group.command("articles")
@@ -187,6 +189,75 @@ def import_orders_command(file: str) -> None:
         raise
     commit()
     click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
+
+
+@import_group.command("email")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_email_command(file: str) -> None:
+    """Import e-mail from an .eml or .mbox file: new tickets, or replies added to their ticket."""
+    from kb.services.email_intake import parse_mail_file
+
+    config = current_app.config
+    mails = parse_mail_file(file, max_files=config["ATTACHMENT_MAX_FILES"], max_bytes=config["ATTACHMENT_MAX_BYTES"],
+                            allowed=config["ATTACHMENT_TYPES"])
+    result = _store_mails(mails)
+    commit()
+    click.echo(f"Imported {len(mails)} messages from {file}: {result.created} new tickets, {result.updated} updated, "
+               f"{result.appended} replies added to existing tickets")
+
+
+def _store_mails(mails: list[Any]) -> Any:
+    """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
+    from kb.services.email_intake import ingest_mails
+    from kb.services.suggestions import attach_suggestions
+
+    now = utcnow()
+    result = ingest_mails(session(), mails, now=now)
+    attach_suggestions(session(), result.tickets, matchers().current(session()), now=now)
+    return result
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Incoming e-mail from the IMAP mailbox set by NEUVO_IMAP_* settings."""
+
+
+@mail_group.command("poll")
+@with_appcontext
+def mail_poll_command() -> None:
+    """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored."""
+    import imaplib
+
+    from kb.services.email_intake import Mailbox, imap_configured, parse_message
+
+    config = current_app.config
+    if not imap_configured(config):
+        click.echo("Error: IMAP is not configured: set NEUVO_IMAP_HOST, NEUVO_IMAP_USERNAME and "
+                   "NEUVO_IMAP_PASSWORD (optional: NEUVO_IMAP_PORT, NEUVO_IMAP_FOLDER)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        with Mailbox(config) as box:
+            fetched = box.unseen()
+            mails, uids = [], []
+            for uid, raw in fetched:
+                try:
+                    mails.append(parse_message(raw, max_files=config["ATTACHMENT_MAX_FILES"],
+                                               max_bytes=config["ATTACHMENT_MAX_BYTES"],
+                                               allowed=config["ATTACHMENT_TYPES"]))
+                    uids.append(uid)
+                except InvalidInput as error:  # left unseen in the mailbox for a person to look at
+                    click.echo(f"Skipped message {uid.decode()}: {error.describe()}", err=True)
+            result = _store_mails(mails)
+            commit()
+            box.mark_seen(uids)
+    except (imaplib.IMAP4.error, OSError) as error:
+        session().rollback()
+        click.echo(f"Error: IMAP {config['IMAP_HOST']}: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Fetched {len(mails)} messages: {result.created} new tickets, {result.updated} updated, "
+               f"{result.appended} replies added to existing tickets")
 
 
 def matchers():  # type: ignore[no-untyped-def]
@@ -343,7 +414,7 @@ def token_revoke_command(name: str) -> None:
 
 
 COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group,
-            token_group]
+            token_group, mail_group]
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]

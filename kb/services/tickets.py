@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kb.models import Article, ChannelKind, LinkSource, Ticket, TicketArticleLink, TicketStatus
 from kb.services.errors import InvalidInput
 from kb.services.importing import Row, check_fields, choice, string_list, text, timestamp
+from kb.services.intake import flag_upset
 from kb.services.users import EMAIL_RE
 
 CHANNELS = tuple(c.value for c in ChannelKind)
@@ -84,6 +85,7 @@ def upsert_inquiries(session: Session, items: list[InquiryInput], *, now: dateti
         ticket.created_at, ticket.updated_at = item.created_at, now
         tickets.append(ticket)
     session.flush()
+    flag_upset(session, tickets)
     for item in items:
         if item.article_slugs:
             link_articles(session, existing[item.id], [articles[s] for s in item.article_slugs],

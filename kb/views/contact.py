@@ -1,6 +1,330 @@
-"""The contact form with live article suggestions, the confirmation, and the satisfaction survey."""
+"""The contact form with live article suggestions, the confirmation, and the satisfaction survey.
+
+Rules live in :mod:`kb.services.intake` (ticket, spam queue, deflection, order signal),
+:mod:`kb.services.response_time` (the expected answer) and :mod:`kb.services.surveys`.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+from typing import Any
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session as flask_session,
+                   url_for)
+from flask_babel import force_locale, format_datetime, format_time, gettext as _, lazy_gettext as _l, ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, MultipleFileField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from kb.db import commit, session, utcnow
+from kb.extensions import limiter, select_locale
+from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
+from kb.security import visitor_id
+from kb.services import intake, surveys
+from kb.services.errors import InvalidInput, NotFound
+from kb.services.mail import send_mail
+from kb.services.response_time import ResponseEstimate, expected_response
+from kb.services.users import normalise_email
 
 bp = Blueprint("contact", __name__)
+SENT_KEY = "contact_sent"
+MESSAGE_MAX = 5000
+
+
+@bp.record_once
+def _uploads_first(state: Any) -> None:
+    """Run before CSRF and NUL checks: they read the body, and the form's bigger limit must apply first."""
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads)
+
+
+def _allow_uploads() -> None:
+    """Only the contact form takes attachments, so only it gets the larger body limit."""
+    if request.endpoint == "contact.form" and request.method == "POST":
+        request.max_content_length = current_app.config["CONTACT_MAX_CONTENT_LENGTH"]
+
+
+# ---------- forms
+
+def _email_format(_form: FlaskForm, field: Any) -> None:
+    try:
+        field.data = normalise_email(field.data or "")
+    except InvalidInput:
+        raise ValidationError(_("Enter an e-mail address such as name@example.fi.")) from None
+
+
+INQUIRY_LABELS = {
+    "order": _l("My order"), "delivery": _l("Delivery"), "payment": _l("Payment or invoice"),
+    "return": _l("Returning a product"), "warranty": _l("Warranty or a faulty product"),
+    "product": _l("A product"), "other": _l("Something else"),
+}
+
+
+class ContactForm(FlaskForm):
+    inquiry_type = SelectField(_l("What is your question about?"),
+                               choices=[SelectChoice("", _l("Choose…"))]
+                               + [SelectChoice(value, label) for value, label in INQUIRY_LABELS.items()],
+                               validators=[DataRequired(_l("Choose what your question is about."))])
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name.")),
+                                                    Length(max=120, message=_l("Write at most %(max)d characters."))])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
+                                                         _email_format])
+    order_number = StringField(_l("Order number (optional)"), validators=[
+        Optional(), Length(max=64, message=_l("Write at most %(max)d characters.")),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]*$", message=_l("An order number has only letters, digits and dashes."))])
+    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write a subject.")),
+                                                     Length(max=200, message=_l("Write at most %(max)d characters."))])
+    message = TextAreaField(_l("Message"), validators=[
+        DataRequired(_l("Write your message.")),
+        Length(max=MESSAGE_MAX, message=_l("Write at most %(max)d characters."))])
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+    #: Honeypot: hidden from people by CSS and from screen readers; bots fill it in.
+    website = StringField(_l("Leave this field empty"))
+
+
+class SurveyForm(FlaskForm):
+    csat = RadioField(_l("How satisfied are you with the help you got?"),
+                      choices=[SelectChoice(str(n)) for n in surveys.CSAT_RANGE], validate_choice=False)
+    ces = RadioField(_l("How easy was it to get your issue handled?"),
+                     choices=[SelectChoice(str(n)) for n in surveys.CES_RANGE], validate_choice=False)
+    comment = TextAreaField(_l("Anything else you would like to tell us? (optional)"))
+
+
+# ---------- wording
+
+def _weekday_clock(value: datetime) -> str:
+    return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
+
+
+def expected_text(estimate: ResponseEstimate) -> str:
+    """The expected answer in words: measured working hours or the stated time, in or out of office hours."""
+    if estimate.working_hours is not None and estimate.answer_by is not None:
+        if estimate.is_open:
+            return ngettext("Customer service is open now. We usually answer within about %(num)d working hour, "
+                            "by about %(when)s.",
+                            "Customer service is open now. We usually answer within about %(num)d working hours, "
+                            "by about %(when)s.", estimate.working_hours, when=_weekday_clock(estimate.answer_by))
+        if estimate.opens_at is not None:
+            return _("Customer service is closed now. We open %(opens)s and answer by about %(when)s.",
+                     opens=_weekday_clock(estimate.opens_at), when=_weekday_clock(estimate.answer_by))
+    stated = estimate.stated or _("We answer as soon as we can.")
+    if estimate.is_open:
+        return _("Customer service is open now.") + " " + stated
+    if estimate.opens_at is not None:
+        return _("Customer service is closed now; we open %(opens)s.",
+                 opens=_weekday_clock(estimate.opens_at)) + " " + stated
+    return stated
+
+
+def _estimate(language: str, at: datetime) -> ResponseEstimate:
+    return expected_response(session(), ChannelKind.FORM, now=at, timezone=current_app.config["TIMEZONE"],
+                             language=language)
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    """A link for an e-mail, on MAIL_BASE_URL when set (Host headers can be forged)."""
+    base = current_app.config.get("MAIL_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _signal_link(signal: intake.OrderSignal, *, external: bool = False) -> str | None:
+    """The return or change page of the order (guests first prove the order on the tracking page)."""
+    if signal.kind is None:
+        return None
+    if current_user.is_authenticated:
+        endpoint = "account.register_return" if signal.kind == "returns" else "account.change"
+        values: dict[str, Any] = {"number": signal.order_number}
+    else:
+        endpoint, values = "account.track", {"lang": select_locale()}
+    return _absolute(endpoint, **values) if external else url_for(endpoint, **values)
+
+
+def _offers(ticket: Ticket, *, external: bool) -> tuple[intake.Confirmation, list[dict[str, str]]]:
+    """The confirmation's articles, each with its link and its "this solved it" link."""
+    found = intake.confirmation(session(), ticket)
+    secret = current_app.config["SECRET_KEY"]
+    link = _absolute if external else url_for
+    offers = [{"title": a.title, "url": link("help.article", lang=a.language, slug=a.slug),
+               "solved": link("contact.solved", token=intake.solved_token(secret, ticket.id, a.id))}
+              for a in found.articles]
+    return found, offers
+
+
+def _confirmation_mail(ticket: Ticket) -> tuple[str, str]:
+    """Subject and text of the automatic confirmation, in the ticket's language."""
+    found, offers = _offers(ticket, external=True)
+    with force_locale(ticket.language):
+        parts = [_("Hello %(name)s,", name=ticket.customer_name),
+                 _("thank you for your message. Your reference is %(reference)s; please keep it in the subject "
+                   "if you write to us about the same matter.", reference=ticket.external_id),
+                 expected_text(_estimate(ticket.language, ticket.created_at))]
+        link = _signal_link(found.signal, external=True)
+        if found.signal.kind == "returns":
+            parts.append(_("Your order %(number)s has already been packed, so it can no longer be changed. You can "
+                           "return products once they arrive: %(link)s", number=found.signal.order_number, link=link))
+        elif found.signal.kind == "change":
+            parts.append(_("Your order %(number)s can still be changed here: %(link)s",
+                           number=found.signal.order_number, link=link))
+        if offers:
+            lines = [_("These articles may answer your question already:")]
+            for offer in offers:
+                lines.append(f"- {offer['title']}\n  {offer['url']}\n  "
+                             + _("This solved my question: %(link)s", link=offer["solved"]))
+            parts.append("\n".join(lines))
+        subject = _("We received your message [%(reference)s]", reference=ticket.external_id)
+    return subject, "\n\n".join(parts) + "\n"
+
+
+# ---------- views
+
+@bp.route("/yhteydenotto", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CONTACT_RATE_LIMIT"], methods=["POST"])
+def form():  # type: ignore[no-untyped-def]
+    """The contact form: a ticket, its suggestions and an automatic confirmation."""
+    form = ContactForm()
+    logged_in = current_user.is_authenticated
+    if logged_in:
+        form.email.data = current_user.email  # fixed for customers: the address their orders use
+        if request.method == "GET":
+            form.name.data = current_user.name
+    if request.method == "GET" and request.args.get("tilaus"):
+        form.order_number.data = request.args["tilaus"][:64]
+    db = session()
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        files = _uploaded_files(form)  # checked even when other fields fail: every error shows at once
+        if valid and logged_in and form.order_number.data:
+            try:
+                intake.check_order_number(db, form.order_number.data, email=current_user.email)
+            except InvalidInput:
+                form.order_number.errors.append(_("We could not find this order among your orders."))
+        if valid and files is not None and not form.errors:
+            data = intake.ContactInput(
+                inquiry_type=form.inquiry_type.data, name=form.name.data.strip(), email=form.email.data,
+                subject=form.subject.data.strip(), message=form.message.data.strip(), ui_language=select_locale(),
+                order_number=(form.order_number.data or "").strip(), user_id=current_user.id if logged_in else None,
+                visitor=visitor_id(), attachments=files, spam=bool(form.website.data))
+            now = utcnow()
+            ticket = intake.submit_inquiry(db, data, matcher=current_app.extensions["neuvo_matchers"].current(db),
+                                           now=now)
+            mail = None if data.spam else _confirmation_mail(ticket)
+            if mail is not None:
+                ticket.messages.append(TicketMessage(kind=MessageKind.AUTO, body=mail[1], created_at=now))
+            commit()
+            if mail is not None:
+                try:
+                    send_mail(ticket.customer_email, mail[0], mail[1],
+                              config=surveys.mail_settings(current_app.config, current_app.instance_path))
+                except OSError:
+                    current_app.logger.exception("could not send the confirmation of ticket %s", ticket.id)
+            flask_session[SENT_KEY] = (flask_session.get(SENT_KEY, []) + [ticket.external_id])[-5:]
+            return redirect(url_for("contact.sent", reference=ticket.external_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("contact/form.html", form=form, fixed_email=logged_in,
+                           max_files=current_app.config["ATTACHMENT_MAX_FILES"],
+                           max_megabytes=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)), status
+
+
+def _uploaded_files(form: ContactForm) -> list[intake.UploadedFile] | None:
+    """The checked attachments, or None after putting the reason on the field."""
+    config = current_app.config
+    limit = config["ATTACHMENT_MAX_BYTES"]
+    chosen = [f for f in (form.attachments.data or []) if getattr(f, "filename", "")]
+    try:
+        return intake.check_attachments(
+            [(f.filename, f.stream.read(limit + 1)) for f in chosen], max_files=config["ATTACHMENT_MAX_FILES"],
+            max_bytes=limit, allowed=config["ATTACHMENT_TYPES"])
+    except intake.AttachmentRefused as error:
+        messages = {
+            "too_many": _("You can attach at most %(num)d files.", num=error.limit),
+            "too_big": _("%(file)s is too big: each file may be at most %(num)d MB.", file=error.filename,
+                         num=error.limit),
+            "empty": _("%(file)s is empty.", file=error.filename),
+            "type": _("%(file)s cannot be attached: only JPEG, PNG, GIF, WebP and PDF files are accepted.",
+                      file=error.filename),
+        }
+        form.attachments.errors = [messages[error.reason]]
+        return None
+
+
+@bp.route("/yhteydenotto/kiitos/<reference>")
+def sent(reference: str):  # type: ignore[no-untyped-def]
+    """The confirmation after sending: reference, expected answer, articles (only for the sender)."""
+    if reference not in flask_session.get(SENT_KEY, []):
+        abort(404)
+    ticket = session().scalar(select(Ticket).where(Ticket.external_id == reference))
+    if ticket is None:
+        abort(404)
+    found, offers = _offers(ticket, external=False)
+    return render_template("contact/sent.html", ticket=ticket, offers=offers, signal=found.signal,
+                           signal_link=_signal_link(found.signal),
+                           expected=expected_text(_estimate(select_locale(), ticket.created_at)))
+
+
+@bp.route("/yhteydenotto/avaa/<slug>")
+@limiter.limit(lambda: current_app.config["SEARCH_RATE_LIMIT"])
+def open_article(slug: str):  # type: ignore[no-untyped-def]
+    """Follow a suggestion from the form: recorded for deflection, then on to the article."""
+    db = session()
+    try:
+        article = intake.record_opened(db, slug, visitor=visitor_id(), now=utcnow())
+    except NotFound:
+        abort(404)
+    commit()
+    return redirect(url_for("help.article", lang=article.language, slug=article.slug))
+
+
+@bp.route("/yhteydenotto/ratkaistu/<token>", methods=["GET", "POST"])
+def solved(token: str):  # type: ignore[no-untyped-def]
+    """"This solved it": confirm with a POST, and the ticket closes as solved by the article."""
+    db = session()
+    try:
+        ticket_id, article_id = intake.read_solved_token(current_app.config["SECRET_KEY"], token)
+        ticket, article = intake.solvable(db, ticket_id, article_id, now=utcnow())
+    except NotFound:
+        abort(404)
+    except intake.AlreadySolved:
+        return render_template("contact/solved.html", state="closed"), (409 if request.method == "POST" else 200)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            intake.solve_by_article(db, ticket_id, article_id, visitor=visitor_id(), now=utcnow())
+        except intake.AlreadySolved:
+            db.rollback()
+            return render_template("contact/solved.html", state="closed"), 409
+        commit()
+        return render_template("contact/solved.html", state="done", ticket=ticket, article=article)
+    return render_template("contact/solved.html", state="ask", ticket=ticket, article=article, form=form), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/kysely/<token>", methods=["GET", "POST"])
+def survey(token: str):  # type: ignore[no-untyped-def]
+    """The satisfaction survey behind a single-use link: CSAT 1-5, effort 1-7, a comment."""
+    db = session()
+    try:
+        row = surveys.find_survey(db, token)
+    except NotFound:
+        abort(404)
+    if row.answered_at is not None:
+        return render_template("contact/survey.html", answered=True), (409 if request.method == "POST" else 200)
+    form = SurveyForm()
+    if form.validate_on_submit():
+        try:
+            surveys.answer_survey(db, token, csat=form.csat.data, ces=form.ces.data, comment=form.comment.data or "",
+                                  now=utcnow())
+        except surveys.AlreadyAnswered:
+            db.rollback()
+            return render_template("contact/survey.html", answered=True), 409
+        except InvalidInput as error:
+            db.rollback()
+            field = getattr(form, error.field or "csat")
+            field.errors = [_("Choose one of the numbers.") if error.field in ("csat", "ces")
+                            else _("Write at most %(num)d characters.", num=surveys.MAX_COMMENT)]
+        else:
+            commit()
+            return redirect(url_for("contact.survey", token=token))
+    return render_template("contact/survey.html", answered=False, form=form), (
+        400 if request.method == "POST" else 200)
