@@ -143,3 +143,59 @@ def test_editor_turns_a_suggested_topic_into_a_published_article(page, live_serv
     page.locator("form[action$='/suggestions/refresh'] button").click()
     page.wait_for_load_state()
     assert title not in [h.inner_text() for h in page.locator("article.topic h2").all()]
+
+
+def test_contact_form_to_agent_reply_to_survey(page, live_server: str, demo_app) -> None:
+    import re
+    from pathlib import Path
+
+    from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+    from kb.services.mail import read_outbox
+
+    # the customer writes; suggestions appear while typing
+    log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
+    page.goto(live_server + "/yhteydenotto")
+    page.locator("select[name=inquiry_type]").select_option("return")
+    page.locator("input[name=subject]").fill("Palautus")
+    page.locator("textarea[name=message]").fill("Hei, miten palautan tuotteen? Matto oli väärän kokoinen.")
+    page.locator("#contact-suggestion-list a").first.wait_for(state="visible", timeout=8000)
+    page.locator("form.contact-form button[type=submit]").click()
+    page.wait_for_url("**/yhteydenotto/kiitos/**")
+    reference = page.url.rsplit("/", 1)[1]
+    page.locator("form.inline-form button.link-button").click()  # log out
+
+    # the agent finds it, sees the order and the suggestion, inserts the linked answer, solves
+    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    page.goto(live_server + "/agent/?sort=newest")
+    page.locator("tr.ticket-row", has_text=reference).locator("a").first.click()
+    assert page.locator("[data-order-status]").count() == 1
+    page.locator("button.insert-answer").first.click()
+    body = page.locator("#reply-body").input_value()
+    assert re.search(r"https?://[^ ]+/(fi|sv|en)/a/[a-z0-9-]+", body), body
+    page.locator("#reply-body").press("End")
+    page.locator("#reply-body").type("\n\nTervetuloa uudelleen!")
+    page.locator("input[name=status_after][value=solved]").check()
+    page.locator("form.reply-form button[type=submit]").click()
+    page.wait_for_load_state()
+
+    # the customer answers the survey from the e-mailed single-use link
+    outbox = Path(demo_app.instance_path) / "outbox"
+    links = [re.search(r"https?://\S+/kysely/\S+", m.get_body(("plain",)).get_content())
+             for m in read_outbox(outbox)]
+    survey = [l.group(0) for l in links if l][-1]
+    page.goto(live_server + "/kysely/" + survey.rsplit("/kysely/", 1)[1])
+    page.locator("input[name=csat][value='5']").check()
+    page.locator("input[name=ces][value='6']").check()
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    with demo_app.app_context():
+        from sqlalchemy import select
+
+        from kb.db import session
+        from kb.models import SurveyResponse, Ticket, TicketArticleLink
+
+        ticket = session().scalar(select(Ticket).where(Ticket.external_id == reference))
+        assert ticket.status.value == "solved" and ticket.first_response_at is not None
+        assert session().scalar(select(TicketArticleLink).where(TicketArticleLink.ticket_id == ticket.id))
+        answer = session().scalar(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id))
+        assert (answer.csat, answer.ces) == (5, 6)
