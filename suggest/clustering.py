@@ -42,8 +42,24 @@ def _agglomerate(X: sparse.csr_matrix, distance: float) -> np.ndarray:
     return model.fit_predict(D)
 
 
-def cluster_texts(X: sparse.csr_matrix, *, distance: float, max_exact: int = 5000, n_fine: int = 2000,
-                  random_state: int = 0) -> np.ndarray:
+def merge_close(X: sparse.csr_matrix, labels: np.ndarray, similarity: float) -> np.ndarray:
+    """Merge clusters whose centroid directions have cosine >= ``similarity`` (average linkage).
+
+    The cosine of two centroids is the mean cross similarity of their members divided by the
+    geometric mean of their internal cohesion: two fragments of one question asked in different
+    words are as close to each other as to themselves, two different questions are not.
+    """
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2 or similarity >= 1.0:
+        return labels
+    member = sparse.csr_matrix((np.ones(labels.size, dtype=np.float32), (labels, np.arange(labels.size))),
+                               shape=(k, labels.size))
+    merged = _agglomerate(normalize(member @ X).tocsr(), 1.0 - similarity)
+    return _relabel(merged[labels])
+
+
+def cluster_texts(X: sparse.csr_matrix, *, distance: float, max_exact: int = 5000, n_fine: int = 1000,
+                  random_state: int = 0, merge_similarity: float = 1.0) -> np.ndarray:
     """Cluster unit rows by average-linkage cosine distance; returns labels.
 
     Parameters
@@ -54,10 +70,13 @@ def cluster_texts(X: sparse.csr_matrix, *, distance: float, max_exact: int = 500
         Merge threshold on average cosine distance (0 = identical, 1 = unrelated).
     max_exact : int, default=5000
         Largest ``n`` clustered exactly.
-    n_fine : int, default=2000
+    n_fine : int, default=1000
         Fine groups made by k-means on the large path.
     random_state : int, default=0
         Seed of the SVD and k-means on the large path.
+    merge_similarity : float, default=1.0
+        Then merge topics whose centroids are at least this similar (:func:`merge_close`);
+        1.0 merges nothing.
 
     Returns
     -------
@@ -65,7 +84,8 @@ def cluster_texts(X: sparse.csr_matrix, *, distance: float, max_exact: int = 500
     """
     n = X.shape[0]
     if n <= max_exact:
-        return _relabel(_agglomerate(X, distance)) if n else np.zeros(0, dtype=np.int64)
+        labels = _relabel(_agglomerate(X, distance)) if n else np.zeros(0, dtype=np.int64)
+        return merge_close(X, labels, merge_similarity)
     n_components = max(2, min(100, X.shape[1] - 1, n - 1))
     Z = TruncatedSVD(n_components=n_components, random_state=random_state).fit_transform(X)
     Z = normalize(Z)
@@ -79,4 +99,4 @@ def cluster_texts(X: sparse.csr_matrix, *, distance: float, max_exact: int = 500
     used = np.asarray(member.sum(axis=1)).ravel() > 0
     merged = np.zeros(k, dtype=np.int64)
     merged[used] = _agglomerate(centroids[used], distance)
-    return _relabel(merged[fine])
+    return merge_close(X, _relabel(merged[fine]), merge_similarity)

@@ -16,6 +16,10 @@ n-grams catch the inflections the Finnish and Swedish stemmers miss ("tilauksen"
 "tilaukseni"); they are costly on long texts, so callers pass ``words=""`` for
 article bodies and get a word-only row (norm ``sqrt(1 - w)``).
 
+For Finnish, words of ``prefix_length + 3`` letters or more also yield a truncation token
+(``~tilauk`` for "tilaukseni" and "tilaukset", ``~toimit`` for "toimitetaan" and
+"toimitamme") in the word block, also on article bodies (where character n-grams are off).
+
 Fitted state is two vocabularies and two IDF vectors: :meth:`to_arrays` /
 :meth:`from_arrays` move it in and out of plain lists and numpy arrays (no pickle).
 """
@@ -31,6 +35,27 @@ from sklearn.utils.validation import check_is_fitted
 
 Triple = tuple[str, str, str]
 DEFAULT_CHAR_WEIGHTS = {"fi": 0.5, "sv": 0.4, "en": 0.2}
+# Languages whose words also yield a truncation token (the first ``prefix_length`` letters):
+# the Finnish Snowball stemmer is uneven ("tilaukseni" -> "tilau", "tilaukset" -> "tilauks",
+# "toimitetaan" -> "toimit", "toimitamme" -> "toim"), truncation joins such forms.
+PREFIX_LANGUAGES = ("fi",)
+_SEP = " \x1f "
+# A ``words`` string starting with this marker feeds the truncation tokens only, no character
+# n-grams (long article bodies: character n-grams are costly there).
+NO_CHARS = "\x00"
+
+
+def char_doc(words: str) -> str:
+    """The text the character n-grams read: nothing for a ``NO_CHARS`` row."""
+    return "" if words.startswith(NO_CHARS) else words
+
+
+def word_analyzer(doc: str) -> list[str]:
+    """Stem 1-2 grams, plus the truncation tokens after the separator as unigrams."""
+    stems, _, prefixes = doc.partition(_SEP)
+    tokens = stems.split()
+    grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return grams + prefixes.split()
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
@@ -59,17 +84,29 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, word_ngram_range: tuple[int, int] = (1, 2), char_ngram_range: tuple[int, int] = (3, 5),
-                 char_weights: dict[str, float] | None = None, sublinear_tf: bool = True) -> None:
+                 char_weights: dict[str, float] | None = None, sublinear_tf: bool = True,
+                 prefix_length: int = 5) -> None:
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
         self.char_weights = char_weights
         self.sublinear_tf = sublinear_tf
+        self.prefix_length = prefix_length
+
+    def _word_docs(self, X: Sequence[Triple]) -> list[str]:
+        n = int(self.prefix_length or 0)
+        if not n:
+            return [t[0] for t in X]
+        return [t[0] + _SEP + " ".join("~" + w[:n] for w in t[1].lstrip(NO_CHARS).split() if len(w) >= n + 3)
+                if t[2] in PREFIX_LANGUAGES and t[1] else t[0] for t in X]
 
     def _vectorizers(self, word_vocab: dict[str, int] | None = None,
                      char_vocab: dict[str, int] | None = None) -> tuple[TfidfVectorizer, TfidfVectorizer]:
         common = dict(lowercase=False, sublinear_tf=self.sublinear_tf, dtype=np.float32)
-        word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.word_ngram_range),
-                               vocabulary=word_vocab, **common)
+        if tuple(self.word_ngram_range) == (1, 2):
+            word = TfidfVectorizer(analyzer=word_analyzer, vocabulary=word_vocab, **common)
+        else:
+            word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.word_ngram_range),
+                                   vocabulary=word_vocab, **common)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range),
                                vocabulary=char_vocab, **common)
         return word, char
@@ -88,8 +125,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         -------
         self : TextFeatures
         """
-        stems = [t[0] for t in X]
-        words = [t[1] for t in X if t[1]]
+        stems = self._word_docs(X)
+        words = [char_doc(t[1]) for t in X if char_doc(t[1])]
         word, char = self._vectorizers()
         # An empty corpus still yields a usable (if useless) vectoriser.
         word.fit(stems if any(stems) else ["_"])
@@ -103,8 +140,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "word_vectorizer_")
         weights = self.char_weights or DEFAULT_CHAR_WEIGHTS
         w = np.array([weights.get(t[2], weights.get("en", 0.2)) for t in X], dtype=np.float32)
-        word = sparse.diags(np.sqrt(1.0 - w)) @ self.word_vectorizer_.transform([t[0] for t in X])
-        char = sparse.diags(np.sqrt(w)) @ self.char_vectorizer_.transform([t[1] for t in X])
+        word = sparse.diags(np.sqrt(1.0 - w)) @ self.word_vectorizer_.transform(self._word_docs(X))
+        char = sparse.diags(np.sqrt(w)) @ self.char_vectorizer_.transform([char_doc(t[1]) for t in X])
         return sparse.hstack([word, char], format="csr", dtype=np.float32)
 
     def to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:

@@ -68,11 +68,14 @@ class GapMiner(BaseEstimator):
         Largest window clustered exactly (see :mod:`suggest.clustering`).
     random_state : int, default=0
         Seed for the approximate clustering of large windows.
+    merge_similarity : float, default=1.0
+        Topics whose centroids have at least this cosine are merged afterwards
+        (:func:`suggest.clustering.merge_close`): one question asked in several wordings.
     """
 
     def __init__(self, days: int = 14, top: int = 10, distance: float = 0.85, coverage: float = 0.4,
                  min_size: int = 2, search_threshold: float = 0.35, n_examples: int = 3, n_terms: int = 5,
-                 max_exact: int = 5000, random_state: int = 0) -> None:
+                 max_exact: int = 5000, random_state: int = 0, merge_similarity: float = 1.0) -> None:
         self.days = days
         self.top = top
         self.distance = distance
@@ -83,6 +86,7 @@ class GapMiner(BaseEstimator):
         self.n_terms = n_terms
         self.max_exact = max_exact
         self.random_state = random_state
+        self.merge_similarity = merge_similarity
 
     def mine(self, inquiries: Sequence[InquiryText], articles: Sequence[ArticleText], *, as_of: datetime,
              matcher: ArticleMatcher | None = None,
@@ -121,13 +125,17 @@ class GapMiner(BaseEstimator):
             matcher = ArticleMatcher().fit(articles, inquiries)
         say(f"scoring {len(window)} inquiries against {len(matcher.slugs_)} articles")
         prepared = [prepare(q.text, q.language) for q in window]
-        X = self._vectors(window, prepared, matcher)
-        confident = self._confident(X, prepared, matcher)
+        X, stored = self._vectors(window, prepared, matcher)
+        saved = getattr(matcher, "history_confident_", None)
+        if stored is not None and saved is not None and len(saved) == len(matcher.history_ids_):
+            confident = np.asarray(saved)[stored]  # computed by fit(): no second product
+        else:
+            confident = self._confident(X, prepared, matcher)
         keep = np.nonzero(X.getnnz(axis=1) > 0)[0]
         say(f"clustering {len(keep)} inquiries")
         labels = np.full(len(window), -1, dtype=np.int64)
         labels[keep] = cluster_texts(X[keep], distance=self.distance, max_exact=self.max_exact,
-                                     random_state=self.random_state)
+                                     random_state=self.random_state, merge_similarity=self.merge_similarity)
         groups = self._open_groups(labels, confident)
         say(f"{len(groups)} unanswered topics; describing the top {self.top}")
         if not groups:
@@ -146,13 +154,15 @@ class GapMiner(BaseEstimator):
 
     # ------------------------------------------------------------------ steps
     @staticmethod
-    def _vectors(window: Sequence[InquiryText], prepared: list, matcher: ArticleMatcher) -> sparse.csr_matrix:
-        """Rows of the window; inquiries the matcher stored are reused, not recomputed."""
+    def _vectors(window: Sequence[InquiryText], prepared: list, matcher: ArticleMatcher
+                 ) -> tuple[sparse.csr_matrix, np.ndarray | None]:
+        """Rows of the window and their stored row numbers; stored inquiries are reused, not recomputed."""
         row_of = {qid: i for i, qid in enumerate(matcher.history_ids_)}
         stored = [row_of.get(str(q.id), -1) for q in window]
         if stored and min(stored) >= 0:
-            return matcher.history_matrix_[stored]
-        return matcher.vectorise(prepared)
+            rows = np.asarray(stored, dtype=np.int64)
+            return matcher.history_matrix_[rows], rows
+        return matcher.vectorise(prepared), None
 
     @staticmethod
     def _confident(X: sparse.csr_matrix, prepared: list, matcher: ArticleMatcher) -> np.ndarray:

@@ -20,9 +20,12 @@ Method (all TF-IDF, no learned weights):
    it towards their mean, agents' linked answers (``article_slugs``) pull it towards
    theirs; a few rounds.  Transductive and linear in the inquiries: unlabelled
    paraphrases teach the article the customers' words.
-4. **Ranking** is one sparse product of the text with the transposed centroids
-   (no history consulted at query time); articles in another language than the
-   text's are down-weighted.
+4. **Ranking** mixes the cosine with the self-trained centroid and the best cosine
+   with one of the article's passages (:mod:`.passages`: title, list items, sentences),
+   ``(1 - passage_weight) * centroid + passage_weight * max passage``: two sparse
+   products and a segment max (no history consulted at query time); articles in
+   another language than the text's are down-weighted.  The same score drives the
+   self-training assignment.
 5. **Confidence** (:mod:`.calibration`): the same rule as the assignment in step 3,
    on the best score relative to the median best score of the shop's stored
    inquiries and on its lead over the runner-up; not tuned per data set.
@@ -39,21 +42,25 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import persist
 from .calibration import confident_mask, is_confident, score_scale
-from .features import TextFeatures
+from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .normalise import analyse
-from .selftrain import expand_centroids, top2_scores
+from .passages import split_passages
+from .selftrain import expand_centroids, passage_maxima, score_block, top2_scores
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
-_PARAMS = ("title_weight", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "assign_score",
+_PARAMS = ("title_weight", "passage_weight", "passage_chars", "prefix_length", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "assign_score",
            "assign_margin", "other_language_weight", "min_score", "min_margin")
 
 
 def prepare(text: str, language: str | None, *, email: bool = True, chars: bool = True) -> tuple[str, str, str]:
-    """Analyse one text into the (stems, words, language) triple that the features read."""
+    """Analyse one text into the (stems, words, language) triple that the features read.
+
+    With ``chars=False`` the words feed only the truncation tokens, not character n-grams.
+    """
     lang = language or detect_language(text)
     stems, words = analyse(text, lang, email=email)
-    return stems, words if chars else "", lang
+    return stems, words if chars else NO_CHARS + words, lang
 
 
 class ArticleMatcher(BaseEstimator):
@@ -63,6 +70,13 @@ class ArticleMatcher(BaseEstimator):
     ----------
     title_weight : float, default=0.4
         Share of the title in an article's vector (the body has the rest).
+    passage_weight : float, default=0.2
+        Share of the best passage's cosine in an article's score (0 disables passages).
+    passage_chars : bool, default=False
+        Character n-grams on body passages too (costly on long bodies; measured: no gain).
+    prefix_length : int, default=6
+        Finnish words of ``prefix_length + 3`` letters or more also yield a truncation token
+        of their first ``prefix_length`` letters (see :mod:`suggest.features`); 0 disables.
     char_weights : dict or None, default=None
         Character n-gram share per language (see :class:`~suggest.features.TextFeatures`).
     expansion : float, default=1.0
@@ -100,13 +114,21 @@ class ArticleMatcher(BaseEstimator):
         Article each stored inquiry was confidently assigned to, -1 when none.
     score_scale_ : float
         Median best score of the stored inquiries (see :func:`suggest.calibration.score_scale`).
+    passage_matrix_ : scipy.sparse.csr_matrix, (n_passages, n_features)
+        Unit passage rows sorted by article; ``passage_starts_`` holds each article's first row.
+    history_confident_ : numpy.ndarray of bool, (n_history,)
+        The confidence decision for each stored inquiry, reused by :class:`~suggest.gaps.GapMiner`.
     """
 
-    def __init__(self, title_weight: float = 0.4, char_weights: dict[str, float] | None = None,
+    def __init__(self, title_weight: float = 0.4, passage_weight: float = 0.2, passage_chars: bool = False,
+                 prefix_length: int = 6, char_weights: dict[str, float] | None = None,
                  expansion: float = 1.0, label_weight: float = 1.0, shrink: float = 3.0, n_rounds: int = 3,
                  assign_score: float = 1.25, assign_margin: float = 0.3,
                  other_language_weight: float = 0.5, min_score: float = 0.75, min_margin: float = 0.15) -> None:
         self.title_weight = title_weight
+        self.passage_weight = passage_weight
+        self.passage_chars = passage_chars
+        self.prefix_length = prefix_length
         self.char_weights = char_weights
         self.expansion = expansion
         self.label_weight = label_weight
@@ -137,7 +159,7 @@ class ArticleMatcher(BaseEstimator):
         titles = [prepare(a.title, a.language, email=False) for a in articles]
         bodies = [prepare(a.body, a.language, email=False, chars=False) for a in articles]
         hist = [prepare(q.text, q.language) for q in history]
-        self.features_ = TextFeatures(char_weights=self.char_weights).fit(titles + bodies + hist)
+        self.features_ = TextFeatures(char_weights=self.char_weights, prefix_length=self.prefix_length).fit(titles + bodies + hist)
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
         width = self.features_.n_features_out_
@@ -148,6 +170,7 @@ class ArticleMatcher(BaseEstimator):
             anchors = normalize(w * T + (1.0 - w) * B).astype(np.float32).tocsr()
         else:
             anchors = sparse.csr_matrix((0, width), dtype=np.float32)
+        self._fit_passages(articles, titles)
         self.history_ids_ = [str(q.id) for q in history]
         self.history_matrix_ = self.vectorise(hist)
         index = {slug: j for j, slug in enumerate(self.slugs_)}
@@ -155,16 +178,42 @@ class ArticleMatcher(BaseEstimator):
         rows, cols = (list(x) for x in zip(*pairs)) if pairs else ([], [])
         labels = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                                    shape=(len(hist), len(self.slugs_)))
+        hist_langs = [h[2] for h in hist]
+        pmax = passage_maxima(self.history_matrix_, self._passages(), len(self.slugs_))
         self.article_matrix_, self.history_assigned_ = expand_centroids(
-            anchors, self.history_matrix_, [h[2] for h in hist], self.article_languages_, labels,
+            anchors, self.history_matrix_, hist_langs, self.article_languages_, labels,
             beta=self.expansion, gamma=self.label_weight, shrink=self.shrink, n_rounds=self.n_rounds,
-            min_score=self.assign_score, min_margin=self.assign_margin, other_language_weight=self.other_language_weight)
+            min_score=self.assign_score, min_margin=self.assign_margin, other_language_weight=self.other_language_weight,
+            passages=self._passages(), passage_max=pmax)
         self._prepare_serving()
-        _, best, _ = self.top2(self.history_matrix_, [h[2] for h in hist])
+        _, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs, self.article_language_array_,
+                                      self.other_language_weight, passages=self._passages(), passage_max=pmax)
         self.score_scale_ = score_scale(best)
+        # Kept for GapMiner: the stored inquiries' confidence without a second product.
+        self.history_confident_ = confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
         return self
 
+    def _fit_passages(self, articles: Sequence[ArticleText], titles: list) -> None:
+        """Passage rows sorted by article (title first, then the body's passages) and each article's first row."""
+        prepared, starts = [], []
+        for article, title in zip(articles, titles):
+            starts.append(len(prepared))
+            prepared.append(title)
+            prepared += [prepare(p, article.language, email=False, chars=self.passage_chars)
+                         for p in split_passages(article.body)]
+        self.passage_matrix_ = self.vectorise(prepared)
+        self.passage_starts_ = np.asarray(starts, dtype=np.int64)
+
+    def _passages(self):
+        if not self.passage_weight or not self.slugs_:
+            return None
+        if getattr(self, "passages_t_", None) is None or self.passages_t_.shape[1] != self.passage_matrix_.shape[0]:
+            self.passages_t_ = self.passage_matrix_.T.tocsr()
+        return (self.passages_t_, self.passage_starts_, float(self.passage_weight))
+
     def _prepare_serving(self) -> None:
+        self.passages_t_ = None
+        self._passages()
         self.centroids_t_ = self.article_matrix_.T.tocsr()
         self.article_language_array_ = np.asarray(self.article_languages_, dtype=object)
 
@@ -173,12 +222,12 @@ class ArticleMatcher(BaseEstimator):
         """Best article index, best score and runner-up score for vectorised texts."""
         check_is_fitted(self, "centroids_t_")
         return top2_scores(X, self.centroids_t_, languages, self.article_language_array_,
-                           self.other_language_weight)
+                           self.other_language_weight, passages=self._passages())
 
     def scores(self, X: sparse.csr_matrix, languages: Sequence[str]) -> np.ndarray:
         """Dense article scores ``(n_texts, n_articles)``, other languages down-weighted."""
         check_is_fitted(self, "centroids_t_")
-        S = np.asarray((X @ self.centroids_t_).todense(), dtype=np.float32)
+        S = np.asarray(score_block(X, self.centroids_t_, self._passages()), dtype=np.float32)
         if self.other_language_weight != 1.0 and S.size:
             other = np.asarray(list(languages), dtype=object)[:, None] != self.article_language_array_[None, :]
             S[other] *= self.other_language_weight
@@ -225,8 +274,8 @@ class ArticleMatcher(BaseEstimator):
         n_art = len(self.slugs_)
         kk = min(max(k, 2), n_art)
         out = []
-        for start in range(0, X.shape[0], 1024):
-            S = self.scores(X[start:start + 1024], langs[start:start + 1024])
+        for start in range(0, X.shape[0], 256):
+            S = self.scores(X[start:start + 256], langs[start:start + 256])
             for row in S:
                 if kk < n_art:
                     part = np.argpartition(-row, kk - 1)[:kk]
@@ -257,9 +306,11 @@ class ArticleMatcher(BaseEstimator):
         meta.update(params={name: getattr(self, name) for name in _PARAMS}, slugs=self.slugs_,
                     article_languages=self.article_languages_, history_ids=self.history_ids_,
                     score_scale=self.score_scale_)
-        for name in ("article_matrix_", "history_matrix_"):
+        for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
             persist.pack_sparse(name, getattr(self, name), arrays)
+        arrays["passage_starts_"] = np.asarray(self.passage_starts_, dtype=np.int64)
         arrays["history_assigned_"] = np.asarray(self.history_assigned_, dtype=np.int64)
+        arrays["history_confident_"] = np.asarray(self.history_confident_, dtype=bool)
         persist.write_model(directory, meta, arrays)
 
     @classmethod
@@ -267,13 +318,17 @@ class ArticleMatcher(BaseEstimator):
         """Read a matcher written by :meth:`save`."""
         meta, arrays = persist.read_model(directory)
         matcher = cls(**meta["params"])
-        matcher.features_ = TextFeatures(char_weights=matcher.char_weights).from_arrays(meta, arrays)
+        matcher.features_ = TextFeatures(char_weights=matcher.char_weights,
+                                         prefix_length=matcher.prefix_length).from_arrays(meta, arrays)
         matcher.slugs_ = list(meta["slugs"])
         matcher.article_languages_ = list(meta["article_languages"])
         matcher.history_ids_ = list(meta["history_ids"])
         matcher.score_scale_ = float(meta["score_scale"])
-        for name in ("article_matrix_", "history_matrix_"):
+        for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
             setattr(matcher, name, persist.unpack_sparse(name, arrays))
+        matcher.passage_starts_ = np.asarray(arrays["passage_starts_"], dtype=np.int64)
         matcher.history_assigned_ = np.asarray(arrays["history_assigned_"], dtype=np.int64)
         matcher._prepare_serving()
+        if "history_confident_" in arrays:
+            matcher.history_confident_ = np.asarray(arrays["history_confident_"], dtype=bool)
         return matcher

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-FORMAT = "neuvo-suggest/2"
+FORMAT = "neuvo-suggest/3"
 
 
 def _atomic_write(path: Path, write) -> None:

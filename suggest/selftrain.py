@@ -36,11 +36,42 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 
 from .calibration import confident_mask, score_scale
+from .passages import segment_max
+
+# (PT, starts, weight): transposed passage rows, first passage of each article, share of the score.
+Passages = tuple
+
+
+def score_block(X: sparse.csr_matrix, CT: sparse.csr_matrix, passages: Passages | None = None) -> np.ndarray:
+    """Dense article scores of unit rows ``X``: ``(1 - w) * cos(centroid) + w * max cos(passage)``."""
+    block = (X @ CT).toarray()
+    if passages is not None and passages[2] > 0:
+        PT, starts, w = passages
+        block *= (1.0 - w)
+        block += w * segment_max((X @ PT).toarray(), starts)
+    return block
+
+
+
+def passage_maxima(X: sparse.csr_matrix, passages: Passages | None, n_articles: int, chunk: int = 2048,
+                   max_bytes: int = 512 * 2 ** 20) -> np.ndarray | None:
+    """Best passage cosine per (row, article) as float16, or None when absent or larger than ``max_bytes``.
+
+    The passages do not move during self-training, so their part of the score is computed once.
+    """
+    n = X.shape[0]
+    if passages is None or not passages[2] or n * n_articles * 2 > max_bytes:
+        return None
+    out = np.empty((n, n_articles), dtype=np.float16)
+    for start in range(0, n, chunk):
+        out[start:start + chunk] = segment_max((X[start:start + chunk] @ passages[0]).toarray(), passages[1])
+    return out
 
 
 def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence[str],
                 article_languages: np.ndarray, other_language_weight: float,
-                chunk: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                chunk: int = 2048, passages: Passages | None = None, passage_max: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best article, best score and second score per row of ``X @ CT`` (chunked).
 
     Parameters
@@ -57,6 +88,10 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         Factor on the scores of articles in another language.
     chunk : int, default=2048
         Rows per product.
+    passages : (PT, starts, weight) or None
+        Passage rows (transposed) mixed in by :func:`score_block`.
+    passage_max : numpy.ndarray, (n, n_articles), optional
+        The passage part already computed (:func:`passage_maxima`); used instead of ``passages``.
 
     Returns
     -------
@@ -69,7 +104,12 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         return best_idx, best, second
     langs = np.asarray(list(languages), dtype=object)
     for start in range(0, n, chunk):
-        block = (X[start:start + chunk] @ CT).toarray()
+        if passage_max is not None and passages is not None:
+            block = (X[start:start + chunk] @ CT).toarray()
+            block *= (1.0 - passages[2])
+            block += passages[2] * passage_max[start:start + chunk].astype(np.float32)
+        else:
+            block = score_block(X[start:start + chunk], CT, passages)
         if other_language_weight != 1.0:
             block[langs[start:start + chunk, None] != article_languages[None, :]] *= other_language_weight
         rows = np.arange(block.shape[0])
@@ -97,7 +137,8 @@ def _mean_directions(member: sparse.csr_matrix, H: sparse.csr_matrix, shrink: fl
 def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequence[str],
                      article_languages: Sequence[str], labels: sparse.csr_matrix, *, beta: float, gamma: float,
                      shrink: float, n_rounds: int, min_score: float, min_margin: float,
-                     other_language_weight: float) -> tuple[sparse.csr_matrix, np.ndarray]:
+                     other_language_weight: float, passages: Passages | None = None,
+                     passage_max: np.ndarray | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Self-train article centroids on the stored inquiries.
 
     Parameters
@@ -139,8 +180,12 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         base = base + gamma * _mean_directions(sparse.csr_matrix(labels.T, dtype=np.float32), H, shrink)
     C = normalize(base).tocsr()
     assigned = np.full(n, -1, dtype=np.int64)
+    pmax = passage_max
+    if pmax is None and n_rounds and n and m:
+        pmax = passage_maxima(H, passages, m)
     for _ in range(n_rounds if n and m else 0):
-        idx, best, second = top2_scores(H, C.T.tocsr(), languages, art_lang, other_language_weight)
+        idx, best, second = top2_scores(H, C.T.tocsr(), languages, art_lang, other_language_weight,
+                                        passages=passages, passage_max=pmax)
         ok = confident_mask(best, second, score_scale(best), min_score, min_margin) & ~labelled
         assigned = np.where(ok, idx, -1)
         rows = np.nonzero(ok)[0]

@@ -259,3 +259,43 @@ def test_library_imports_no_web_stack():
     code = ("import sys, suggest; bad = [m for m in ('flask', 'sqlalchemy', 'kb') if m in sys.modules]; "
             "sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+# ---------------------------------------------------------------- passages, truncation, gap reuse
+
+def test_split_passages_cuts_list_items_and_sentences_and_merges_short_ones():
+    from suggest.passages import split_passages
+
+    body = "Questions this answers:\n\n- How do I reset my password?\n- Where is my order now?\n\nOk. Thanks a lot."
+    assert split_passages(body) == ["Questions this answers: How do I reset my password?",
+                                    "Where is my order now?", "Ok. Thanks a lot."]
+    assert split_passages("") == []
+    assert len(split_passages(". ".join(f"Sentence number {i} is here" for i in range(100)), max_passages=5)) == 5
+
+
+def test_passage_scoring_finds_the_one_sentence_that_answers():
+    arts = [ArticleText("long", "Shipping", "We ship with several carriers. " * 5 + "Gift wrapping costs 3 euros "
+                        "and you choose it at checkout. " + "Parcels leave the warehouse daily. " * 5, "en"),
+            ArticleText("other", "Opening hours", "We are open on weekdays from 9 to 17.", "en")]
+    ranking = ArticleMatcher().fit(arts).rank("how much is gift wrapping?", k=2)
+    assert ranking.suggestions[0].slug == "long"
+
+
+def test_finnish_forms_meet_through_truncation():
+    from suggest.features import word_analyzer
+    from suggest.matcher import prepare
+
+    m = ArticleMatcher().fit(ARTICLES)
+    q = m.features_._word_docs([prepare("Milloin tilaukseni toimitetaan?", "fi")])[0]
+    body = m.features_._word_docs([prepare("Toimitamme tilaukset", "fi", chars=False)])[0]
+    assert {"~tilauk", "~toimit"} <= set(word_analyzer(q)) & set(word_analyzer(body))
+    assert m.rank("Milloin tilaukseni toimitetaan?", language="fi").suggestions[0].slug == "toimitusaika"
+
+
+def test_gaps_reuse_the_fitted_confidence():
+    inqs = [inquiry(i, "Voitteko paketoida tilauksen lahjaksi?") for i in range(4)]
+    inqs += [inquiry(10 + i, "Miten palautan tuotteen?") for i in range(4)]
+    m = ArticleMatcher().fit(ARTICLES, inqs)
+    assert m.history_confident_.shape == (8,)
+    report = GapMiner(days=14).mine(inqs, ARTICLES, as_of=NOW, matcher=m)
+    assert report.topics and set(report.topics[0].inquiry_ids) == {f"q{i}" for i in range(4)}
