@@ -72,3 +72,10 @@ def read_outbox(outbox: Path | str) -> list[EmailMessage]:
         return []
     parser = BytesParser(policy=policy.default)
     return [parser.parsebytes(path.read_bytes()) for path in sorted(folder.glob("*.eml"))]  # type: ignore[misc]
+
+
+def mail_settings(config: Mapping[str, Any], instance_path: str) -> dict[str, Any]:
+    """The MAIL_* settings with the outbox folder resolved (for :func:`send_mail`)."""
+    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
+    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox")
+    return settings

@@ -12,7 +12,6 @@ import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,31 +34,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def mail_settings(config: Mapping[str, Any], instance_path: str) -> dict[str, Any]:
-    """The MAIL_* settings with the outbox folder resolved (for :func:`kb.services.mail.send_mail`)."""
-    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
-    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox")
-    return settings
-
-
 def _from_app() -> tuple[dict[str, Any], Callable[[str], str]]:
     """Mail settings and the survey link from the running app (the CLI and views both have one)."""
-    from flask import current_app, url_for
+    from kb.emailing import email_link, mail_config
 
-    settings = mail_settings(current_app.config, current_app.instance_path)
-
-    def link(token: str) -> str:
-        path = current_app.url_map.bind("localhost").build("contact.survey", {"token": token})
-        base = current_app.config.get("MAIL_BASE_URL")
-        if base:
-            return base.rstrip("/") + path
-        try:  # the host of the request being served (the agent's "solve")
-            return url_for("contact.survey", token=token, _external=True)
-        except RuntimeError:  # no request and no SERVER_NAME (CLI): MAIL_BASE_URL is needed for real links
-            current_app.logger.warning("MAIL_BASE_URL is not set: the survey link names localhost")
-            return "http://localhost" + path
-
-    return settings, link
+    return mail_config(), lambda token: email_link("contact.survey", token=token)
 
 
 def send_survey(session: Session, ticket: Ticket, *, now: datetime, config: Mapping[str, Any] | None = None,

@@ -8,7 +8,6 @@ settings pages are for admins only. Figures and rules live in
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from flask_babel import force_locale, format_decimal, format_percent, gettext as
 from flask_login import current_user
 from sqlalchemy import select
 
+from kb.emailing import email_link, mail_config
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role
@@ -146,18 +146,11 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
 
 # ---------- users and roles
 
-def _mail_settings() -> dict[str, Any]:
-    config = current_app.config
-    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
-    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(current_app.instance_path) / "outbox")
-    return settings
 
 
 def _send_invite(issued: accounts.IssuedReset) -> None:
     """E-mail a link for choosing the first password (a reset link that lasts a few days)."""
-    base = current_app.config.get("MAIL_BASE_URL")
-    path = url_for("auth.reset_password", token=issued.token)
-    link = base.rstrip("/") + path if base else url_for("auth.reset_password", token=issued.token, _external=True)
+    link = email_link("auth.reset_password", token=issued.token)
     shop = get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
     with force_locale(issued.user.language):
         subject = _("Your %(shop)s staff account", shop=shop)
@@ -165,7 +158,7 @@ def _send_invite(issued: accounts.IssuedReset) -> None:
                  "Open this link to choose your password:\n\n%(link)s\n\nThe link works once, for %(days)d days.\n",
                  shop=shop, link=link, days=INVITE_LIFETIME.days)
     try:
-        send_mail(issued.user.email, subject, body, config=_mail_settings())
+        send_mail(issued.user.email, subject, body, config=mail_config())
     except OSError:
         current_app.logger.exception("could not send the invitation to user %s", issued.user.id)
         flash(_("The invitation could not be sent. Ask the user to use “Forgot your password?”."), "error")

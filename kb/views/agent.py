@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kb.emailing import email_link, mail_config
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Attachment, MessageKind, Role, Ticket, TicketStatus, User
@@ -32,19 +31,8 @@ def _ticket(ticket_id: int) -> Ticket:
     return found
 
 
-def _mail_settings() -> dict[str, Any]:
-    config = current_app.config
-    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
-    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(current_app.instance_path) / "outbox")
-    return settings
 
 
-def _absolute(endpoint: str, **values: Any) -> str:
-    """A link for the customer's mailbox, on MAIL_BASE_URL when set (Host headers can be forged)."""
-    base = current_app.config.get("MAIL_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def _version() -> int:
@@ -78,7 +66,7 @@ def _render_ticket(ticket: Ticket, *, draft: str = "", linked: str = "", status:
     authors = inbox.users_by_id(db, {m.author_id for m in messages if m.author_id})
     viewers = inbox.other_viewers(db, ticket, user_id=current_user.id, now=now)
     commit()
-    links = {a.article.id: _absolute("help.article", lang=a.article.language, slug=a.article.slug)
+    links = {a.article.id: email_link("help.article", lang=a.article.language, slug=a.article.slug)
              for a in answers}
     return render_template(
         "agent/ticket.html", ticket=ticket, messages=messages, authors=authors, answers=answers, links=links,
@@ -107,7 +95,7 @@ def reply(ticket_id: int):  # type: ignore[no-untyped-def]
     status_after = TicketStatus.SOLVED if request.form.get("status_after") == "solved" else TicketStatus.WAITING
     try:
         replies.send_reply(session(), found, body, by=current_user, now=utcnow(), expected_version=_version(),
-                           mail_config=_mail_settings(), linked_article_ids=linked.replace(",", " ").split(),
+                           mail_config=mail_config(), linked_article_ids=linked.replace(",", " ").split(),
                            status_after=status_after)
     except replies.StaleTicket:
         session().rollback()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from kb.emailing import email_link, mail_config
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import User
@@ -155,25 +155,14 @@ def _limit(name: str):  # type: ignore[no-untyped-def]
     return lambda: current_app.config[name]
 
 
-def _mail_settings() -> dict[str, Any]:
-    config = current_app.config
-    settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
-    settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(current_app.instance_path) / "outbox")
-    return settings
 
 
-def _link(endpoint: str, **values: Any) -> str:
-    """An absolute link for an e-mail, on MAIL_BASE_URL when set (Host headers can be forged)."""
-    base = current_app.config.get("MAIL_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def _mail(user: User, subject: str, body: str) -> None:
     """Send after the commit; a failing server is logged, not shown (it would reveal the account)."""
     try:
-        send_mail(user.email, subject, body, config=_mail_settings())
+        send_mail(user.email, subject, body, config=mail_config())
     except OSError:
         current_app.logger.exception("could not send mail to user %s", user.id)
 
@@ -187,7 +176,7 @@ def _mail_welcome(user: User) -> None:
         subject = _("Welcome to %(shop)s", shop=_shop())
         body = _("Hello,\n\nyour %(shop)s account is ready. Log in here to follow your orders and returns:\n\n"
                  "%(login)s\n\nIf you did not create this account, reply to this message and we will remove it.\n",
-                 shop=_shop(), login=_link("auth.login"))
+                 shop=_shop(), login=email_link("auth.login"))
     _mail(user, subject, body)
 
 
@@ -198,7 +187,7 @@ def _mail_already_registered(user: User) -> None:
                  "You already have one, so nothing was changed.\n\nLog in: %(login)s\n"
                  "Forgot your password? Set a new one: %(reset)s\n\n"
                  "If this was not you, you can ignore this message.\n",
-                 shop=_shop(), login=_link("auth.login"), reset=_link("auth.reset_request"))
+                 shop=_shop(), login=email_link("auth.login"), reset=email_link("auth.reset_request"))
     _mail(user, subject, body)
 
 
@@ -210,7 +199,7 @@ def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
                  "Open this link to choose it:\n\n%(link)s\n\n"
                  "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
                  "message: your password stays as it is.\n",
-                 shop=_shop(), link=_link("auth.reset_password", token=issued.token), minutes=minutes)
+                 shop=_shop(), link=email_link("auth.reset_password", token=issued.token), minutes=minutes)
     _mail(user, subject, body)
 
 

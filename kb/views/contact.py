@@ -17,6 +17,7 @@ from sqlalchemy import select
 from wtforms import EmailField, MultipleFileField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from kb.emailing import email_link, mail_config
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
@@ -121,12 +122,6 @@ def _estimate(language: str, at: datetime) -> ResponseEstimate:
                              language=language)
 
 
-def _absolute(endpoint: str, **values: Any) -> str:
-    """A link for an e-mail, on MAIL_BASE_URL when set (Host headers can be forged)."""
-    base = current_app.config.get("MAIL_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
 
 
 def _signal_link(signal: intake.OrderSignal, *, external: bool = False) -> str | None:
@@ -138,14 +133,14 @@ def _signal_link(signal: intake.OrderSignal, *, external: bool = False) -> str |
         values: dict[str, Any] = {"number": signal.order_number}
     else:
         endpoint, values = "account.track", {"lang": select_locale()}
-    return _absolute(endpoint, **values) if external else url_for(endpoint, **values)
+    return email_link(endpoint, **values) if external else url_for(endpoint, **values)
 
 
 def _offers(ticket: Ticket, *, external: bool) -> tuple[intake.Confirmation, list[dict[str, str]]]:
     """The confirmation's articles, each with its link and its "this solved it" link."""
     found = intake.confirmation(session(), ticket)
     secret = current_app.config["SECRET_KEY"]
-    link = _absolute if external else url_for
+    link = email_link if external else url_for
     offers = [{"title": a.title, "url": link("help.article", lang=a.language, slug=a.slug),
                "solved": link("contact.solved", token=intake.solved_token(secret, ticket.id, a.id))}
               for a in found.articles]
@@ -216,7 +211,7 @@ def form():  # type: ignore[no-untyped-def]
             if mail is not None:
                 try:
                     send_mail(ticket.customer_email, mail[0], mail[1],
-                              config=surveys.mail_settings(current_app.config, current_app.instance_path))
+                              config=mail_config())
                 except OSError:
                     current_app.logger.exception("could not send the confirmation of ticket %s", ticket.id)
             flask_session[SENT_KEY] = (flask_session.get(SENT_KEY, []) + [ticket.external_id])[-5:]
