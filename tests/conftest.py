@@ -258,3 +258,11 @@ def create_order(app):
         return number
 
     return make
+
+
+def translated(app, message: str, language: str = "fi", **values) -> str:
+    """``message`` as the UI shows it in ``language`` (tests assert what the reader sees)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(language):
+        return gettext(message, **values)
