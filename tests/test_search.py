@@ -424,3 +424,29 @@ def test_threads_share_one_index_safely(fresh):
         t.join()
     assert errors == []
     assert fresh.search("lahjakortti").total == 1
+
+
+@pytest.mark.parametrize("query", ["return order", "payment methods order", "shipping costs days", "refunds"])
+def test_array_scoring_equals_whoosh(fresh, query):
+    # A second segment and a deletion: offsets and deleted documents must line up.
+    fresh.upsert([A(24, "change-order", "en", "Changing an order",
+                    "You can change your order until it is packed. Returns of orders are free.",
+                    "orders")])
+    fresh.upsert([A(25, "order-status", "en", "Order status", "Track your order and its return.", "orders")])
+    fresh.delete([22])
+    fast = fresh.search(query, language="en", per_page=20)
+    fresh.array_scoring = False
+    try:
+        slow = fresh.search(query, language="en", per_page=20)
+    finally:
+        fresh.array_scoring = True
+    assert fast.total == slow.total > 0
+    assert [h.id for h in fast.results] == [h.id for h in slow.results]
+    assert [h.score for h in fast.results] == pytest.approx([h.score for h in slow.results])
+    assert 22 not in {h.id for h in fast.results}
+
+
+def test_phrase_uses_whoosh_matchers(built):
+    # A phrase needs positions: the Whoosh path answers, with the same contract.
+    results = built.search('"return label" order')
+    assert "returns" in slugs(results) and results.total == len(results.results)
