@@ -18,7 +18,7 @@ from kb.models.shop import ChannelKind
 from kb.services import inbox, replies
 from kb.services.mail import read_outbox
 from kb.services.users import create_user
-from tests.conftest import both_backends
+from tests.conftest import both_backends, translated
 from tests.html_safety import script_risks
 from tests.test_auth import csrf_of, log_in
 from tests.xss_payloads import PAYLOADS
@@ -563,5 +563,6 @@ def test_demo_agent_works_the_inbox(demo_app, demo_client) -> None:
     page = demo_client.get(f"/agent/tickets/{with_suggestions}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert re.search(r"score \d\.\d\d", text) and 'class="secondary insert-answer"' in text
+    score = re.escape(translated(demo_app, "score %(score)s", score="\0")).replace("\0", r"\d[.,]\d\d")
+    assert re.search(score, text) and 'class="secondary insert-answer"' in text
     assert macros and all(html_lib.escape(title) in text for title in macros)

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from kb import create_app
@@ -21,12 +22,12 @@ from kb.services.errors import InvalidInput
 from kb.services.mail import read_outbox, send_mail
 from kb.services.users import create_user
 from kb.views.auth import safe_next
-from tests.conftest import _config, both_backends
+from tests.conftest import _config, both_backends, translated
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple lighthouse 42"
 EMAIL = "asiakas@example.fi"
-GENERIC_FAILURE = "The e-mail address or the password is not correct."
+GENERIC_FAILURE = "The e-mail address or the password is not correct."  # msgid: see translated()
 
 
 # ---------- helpers
@@ -141,11 +142,12 @@ def test_signup_with_a_taken_address_reveals_nothing(app, client, make_user) -> 
                                               "language": "en"})
         answers.append((r.status_code, r.headers["Location"]))
         page = client.get(r.headers["Location"]).get_data(as_text=True)
-        assert f"we sent a message about your account to {address}" in page
+        assert translated(app, "Check your e-mail: we sent a message about your account to %(email)s.",
+                          email=address) in page
     assert answers[0] == answers[1] == (302, "/auth/login")
     welcome, notice = outbox(app)
     assert welcome["To"] == "uusi@example.fi" and notice["To"] == EMAIL
-    assert "already have" in notice["Subject"]
+    assert notice["Subject"] == translated(app, "You already have a %(shop)s account", shop=app.config["SHOP_NAME"])
     assert "http://localhost/auth/reset" in notice.get_content()
     with app.app_context():
         assert session().scalar(select(func.count(User.id)).where(User.email == EMAIL)) == 1
@@ -155,12 +157,16 @@ def test_signup_with_a_taken_address_reveals_nothing(app, client, make_user) -> 
 
 
 @pytest.mark.parametrize("fields,field_id,message", [
-    ({"password": "short", "confirm": "short"}, "password", "Use at least 10 characters."),
-    ({"confirm": "something else entirely"}, "confirm", "The passwords do not match."),
-    ({"email": "not-an-address"}, "email", "Enter an e-mail address such as name@example.fi."),
+    # (msgid, values): the app's own message, as shown in Finnish; a plain string: a regular expression
+    ({"password": "short", "confirm": "short"}, "password", ("Use at least %(num)d characters.", {"num": 10})),
+    ({"confirm": "something else entirely"}, "confirm", ("The passwords do not match.", {})),
+    ({"email": "not-an-address"}, "email", ("Enter an e-mail address such as name@example.fi.", {})),
     ({"language": "de"}, "language", "(Not a valid choice|Virheellinen valinta)"),  # WTForms' own, translated
-])
+], ids=["password", "confirm", "email", "language"])
 def test_signup_shows_errors_next_to_the_field(app, client, fields, field_id, message) -> None:
+    if isinstance(message, tuple):
+        msgid, values = message
+        message = re.escape(str(escape(translated(app, msgid, **values))))
     data = {"csrf_token": form_token(client, "/auth/signup"), "email": "a@example.fi", "password": PASSWORD,
             "confirm": PASSWORD, "language": "fi", **fields}
     r = client.post("/auth/signup", data=data)
@@ -188,7 +194,7 @@ def test_wrong_password_and_unknown_address_answer_alike(app, client, make_user)
     wrong = log_in(client, EMAIL, "wrong password!")
     unknown = log_in(client, "nobody@example.fi", "wrong password!")
     assert wrong.status_code == unknown.status_code == 200
-    assert GENERIC_FAILURE in wrong.get_data(as_text=True)
+    assert translated(app, GENERIC_FAILURE) in wrong.get_data(as_text=True)
     assert without_tokens(wrong.get_data(as_text=True)).replace(EMAIL, "X") == \
         without_tokens(unknown.get_data(as_text=True)).replace("nobody@example.fi", "X")
     with client.session_transaction() as sess:
@@ -281,7 +287,8 @@ def test_password_change_needs_the_current_password(app, client, make_user) -> N
     r = client.post("/auth/profile/password", data={"csrf_token": csrf_of(page), "current": "not my password",
                                                     "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert r.status_code == 200
-    assert '<p id="current-error" class="field-error">That is not your current password.</p>' in r.get_data(as_text=True)
+    message = escape(translated(app, "That is not your current password."))
+    assert f'<p id="current-error" class="field-error">{message}</p>' in r.get_data(as_text=True)
     after = get_user(app, user_id)
     assert (after.password_hash, after.session_version) == (before.password_hash, before.session_version)
     assert client.get("/auth/profile").status_code == 200
@@ -351,10 +358,17 @@ def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_u
     token = form_token(client, "/auth/reset")
     r = client.post("/auth/reset", data={"csrf_token": token, "email": EMAIL})
     assert r.status_code == 302
-    assert "If asiakas@example.fi has an account, we sent it a link" in client.get("/auth/reset").get_data(as_text=True)
+    assert translated(app, "If %(email)s has an account, we sent it a link for setting a new password. "
+                           "The link works for %(minutes)d minutes.", email=EMAIL, minutes=60) \
+        in client.get("/auth/reset").get_data(as_text=True)
     [message] = outbox(app)
-    assert message["To"] == EMAIL and "60 minutes" in message.get_content()
     link = reset_link(message)
+    assert message["To"] == EMAIL and translated(
+        app, "Hello,\n\nsomeone, hopefully you, asked to set a new password for your %(shop)s account. "
+             "Open this link to choose it:\n\n%(link)s\n\n"
+             "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
+             "message: your password stays as it is.\n",
+        shop=app.config["SHOP_NAME"], link=f"http://localhost{link}", minutes=60) in message.get_content()
 
     page = client.get(link)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -368,7 +382,8 @@ def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_u
     assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
 
     again = client.get(link)
-    assert again.status_code == 404 and "has expired or has already been used" in again.get_data(as_text=True)
+    expired = translated(app, "The link for setting a new password has expired or has already been used.")
+    assert again.status_code == 404 and expired in again.get_data(as_text=True)
     r = client.post(link, data={"csrf_token": form_token(client, "/auth/reset"), "password": "third password!",
                                 "confirm": "third password!"})
     assert r.status_code == 404
@@ -396,7 +411,8 @@ def test_expired_reset_link_is_refused(app, client, make_user) -> None:
         issued = accounts.start_password_reset(session(), EMAIL, now=utcnow() - timedelta(minutes=61))
         commit()
     r = client.get(f"/auth/reset/{issued.token}")
-    assert r.status_code == 404 and "has expired" in r.get_data(as_text=True)
+    expired = translated(app, "The link for setting a new password has expired or has already been used.")
+    assert r.status_code == 404 and expired in r.get_data(as_text=True)
 
 
 def test_reset_token_expires_after_an_hour(app, make_user) -> None:

@@ -15,7 +15,7 @@ from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleFeedback,
                        Category, ChannelKind, GapDecision, GapDecisionKind, GapSnapshot, LinkSource, Role, SearchLog,
                        SlugRedirect, Ticket, TicketArticleLink, TicketSuggestion)
 from kb.services.users import create_user
-from tests.conftest import both_backends
+from tests.conftest import both_backends, translated
 from tests.html_safety import script_risks
 from tests.test_auth import csrf_of, log_in
 from tests.test_cli import write_jsonl
@@ -187,15 +187,16 @@ def test_create_edit_publish_unpublish(app, editor, category: int, backend: str)
         assert session().scalar(select(func.count()).select_from(Article)) == 1
 
 
-def test_bad_input_is_shown_next_to_the_field(editor, category: int) -> None:
+def test_bad_input_is_shown_next_to_the_field(app, editor, category: int) -> None:
     response = editor.post("/editor/articles/new", data={
         "csrf_token": token(editor, "/editor/articles/new"), "title": "", "body": "x", "language": "fi",
         "category_id": str(category)})
-    assert response.status_code == 422 and "This field is required." in response.get_data(as_text=True)
+    assert response.status_code == 422 and translated(app, "This field is required.") in response.get_data(as_text=True)
     first = create(editor, category, title="Sama")
     other = create(editor, category, title="Toinen")
     clash = save(editor, other, slug="sama")
-    assert clash.status_code == 422 and "Another article uses this address." in clash.get_data(as_text=True)
+    assert clash.status_code == 422 and \
+        translated(app, "Another article uses this address.") in clash.get_data(as_text=True)
     assert first != other
 
 
@@ -221,7 +222,7 @@ def test_revisions_diff_and_restore(app, editor, category: int, backend: str) ->
                                  .order_by(ArticleRevision.id)).all()
         first, second = revs[0].id, revs[1].id
     history = editor.get(f"/editor/articles/{article_id}/revisions").get_data(as_text=True)
-    assert history.count("Show changes") == 2
+    assert history.count(translated(app, "Show changes")) == 2
     diff = editor.get(f"/editor/articles/{article_id}/revisions/{second}")
     html = diff.get_data(as_text=True)
     assert diff.status_code == 200
@@ -267,7 +268,7 @@ def test_saving_over_a_newer_version_is_a_conflict(app, client, make_staff, cate
     assert save(other, article_id, body="Toisen toimittajan versio.").status_code == 302
     response = client.post(f"/editor/articles/{article_id}", data={**stale, "body": "Minun versioni."})
     html = response.get_data(as_text=True)
-    assert response.status_code == 409 and "Someone saved this article after you opened it" in html
+    assert response.status_code == 409 and translated(app, "Someone saved this article after you opened it") in html
     assert "Minun versioni." in html and "Toisen toimittajan versio." in html     # both, as a diff
     assert get_article(app, article_id).body == "Toisen toimittajan versio."
     status = client.post(f"/editor/articles/{article_id}/status",
@@ -414,7 +415,7 @@ def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, sh
     html = editor.get("/editor/suggestions").get_data(as_text=True)
     assert shown(editor, topic) and "lahjapaketointi" in html
     assert f'href="/agent/tickets/{topic["tickets"][0]}"' in html
-    assert "Create draft from this" in html and "Searches that found nothing" in html
+    assert translated(app, "Create draft from this") in html and translated(app, "Searches that found nothing") in html
 
 
 def test_trend_counts_the_same_question_in_the_previous_window(app, editor, shop, runner, tmp_path: Path) -> None:
@@ -432,8 +433,8 @@ def test_trend_counts_the_same_question_in_the_previous_window(app, editor, shop
     assert sum(t["previous"] for t in gift_topics) == 4
     assert sum(t["previous"] for t in report["topics"]) == 4
     biggest = max(gift_topics, key=lambda t: t["size"])
-    assert f"up from {biggest['previous']} in the previous period" in editor.get("/editor/suggestions").get_data(
-        as_text=True) or biggest["size"] <= biggest["previous"]
+    assert translated(app, "up from %(n)d in the previous period", n=biggest["previous"]) in editor.get(
+        "/editor/suggestions").get_data(as_text=True) or biggest["size"] <= biggest["previous"]
 
 
 @both_backends
@@ -619,7 +620,8 @@ def test_health_figures_match_a_hand_built_fixture(app, editor, create_article, 
         assert [(g.original.slug, v.article.slug) for g, v in report.behind] == [("palautukset", "returer")]
 
     page = editor.get("/editor/health").get_data(as_text=True)
-    assert "Voted unhelpful" in page and "Not updated for over a year" in page and "Returer" in page
+    assert translated(app, "Voted unhelpful (more no than yes, at least 3 votes)") in page
+    assert translated(app, "Not updated for over a year") in page and "Returer" in page
     one = editor.get(f"/editor/health/{a}").get_data(as_text=True)
     figures = dict(re.findall(r'data-figure="(\w+)">(\d+)<', one))
     assert figures == {"views": "120", "helpful": "1", "unhelpful": "3", "suggested": "4", "inserted": "2",
