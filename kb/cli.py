@@ -1,45 +1,37 @@
 """The ``neuvo`` command line (a Flask CLI group); a stable interface, see DESIGN.md."""
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from kb.cli_common import (
+    EXIT_BAD_INPUT,
+    _progress,
+    _store_mails,
+    domain_errors,
+    matchers,
+)
+from kb.cli_import import (  # noqa: F401 (the import commands stay importable from kb.cli)
+    import_articles_command,
+    import_email_command,
+    import_group,
+    import_inquiries_command,
+    import_orders_command,
+)
 from kb.db import commit, database, session, utcnow
-from kb.services.errors import DomainError, InvalidInput
-
-EXIT_BAD_INPUT = 2
+from kb.services.errors import InvalidInput
 
 
 def _make_app():  # type: ignore[no-untyped-def]
     from kb import create_app
 
     return create_app(require_secret=False)
-
-
-def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain errors into one clear message and exit status 2; nothing is committed."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except InvalidInput as error:
-            click.echo(f"Error: {error.describe()}", err=True)
-        except DomainError as error:
-            click.echo(f"Error: {error}", err=True)
-        session().rollback()
-        sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
 
 
 @click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
@@ -121,104 +113,6 @@ def reindex_command() -> None:
         click.echo("Suggester refitted")
 
 
-@click.group("import")
-def import_group() -> None:
-    """Import articles, inquiries, orders (.jsonl or .csv) or e-mail (.eml, .mbox); all or nothing."""
-
-
-@import_group.command("articles")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
-def import_articles_command(file: str) -> None:
-    """Import articles (upsert by slug)."""
-    from kb.services.articles import upsert_articles
-    from kb.services.importing import check_unique, load, parse_article
-    from kb.services.search_index import drain_outbox, index
-
-    items = load(file, parse_article)
-    check_unique(items, lambda a: a.slug, "slug", file)
-    try:
-        created, updated = upsert_articles(session(), items, now=utcnow())
-    except InvalidInput as error:
-        error.source = file
-        raise
-    commit()
-    drain_outbox(session(), index())
-    commit()
-    click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
-
-
-@import_group.command("inquiries")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
-def import_inquiries_command(file: str) -> None:
-    """Import customer inquiries (upsert by id) and attach suggested articles to each."""
-    from kb.services.importing import check_unique, load
-    from kb.services.suggestions import attach_suggestions
-    from kb.services.tickets import parse_inquiry, upsert_inquiries
-
-    items = load(file, parse_inquiry)
-    check_unique(items, lambda i: i.id, "id", file)
-    now = utcnow()
-    try:
-        tickets, created = upsert_inquiries(session(), items, now=now)
-    except InvalidInput as error:
-        error.source = file
-        raise
-    matcher = matchers().current(session(), refit=True, progress=_progress)
-    attach_suggestions(session(), tickets, matcher, now=now)
-    commit()
-    click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
-
-
-@import_group.command("orders")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
-def import_orders_command(file: str) -> None:
-    """Import orders from .jsonl (upsert by number; customers' own changes are kept)."""
-    from kb.services.order_import import load_orders, upsert_orders
-
-    items = load_orders(file)
-    try:
-        _, created = upsert_orders(session(), items, now=utcnow())
-    except InvalidInput as error:
-        error.source = file
-        raise
-    commit()
-    click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
-
-
-@import_group.command("email")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
-def import_email_command(file: str) -> None:
-    """Import e-mail from an .eml or .mbox file: new tickets, or replies added to their ticket."""
-    from kb.services.email_intake import parse_mail_file
-
-    config = current_app.config
-    mails = parse_mail_file(file, max_files=config["ATTACHMENT_MAX_FILES"], max_bytes=config["ATTACHMENT_MAX_BYTES"],
-                            allowed=config["ATTACHMENT_TYPES"])
-    result = _store_mails(mails)
-    commit()
-    click.echo(f"Imported {len(mails)} messages from {file}: {result.created} new tickets, {result.updated} updated, "
-               f"{result.appended} replies added to existing tickets")
-
-
-def _store_mails(mails: list[Any]) -> Any:
-    """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
-    from kb.services.email_intake import ingest_mails
-    from kb.services.suggestions import attach_suggestions
-
-    now = utcnow()
-    result = ingest_mails(session(), mails, now=now)
-    attach_suggestions(session(), result.tickets, matchers().current(session()), now=now)
-    return result
-
-
 @click.group("mail")
 def mail_group() -> None:
     """Incoming e-mail from the IMAP mailbox set by NEUVO_IMAP_* settings."""
@@ -258,14 +152,6 @@ def mail_poll_command() -> None:
         sys.exit(1)
     click.echo(f"Fetched {len(mails)} messages: {result.created} new tickets, {result.updated} updated, "
                f"{result.appended} replies added to existing tickets")
-
-
-def matchers():  # type: ignore[no-untyped-def]
-    return current_app.extensions["neuvo_matchers"]
-
-
-def _progress(message: str) -> None:
-    click.echo(f"… {message}", err=True)
 
 
 @click.group("suggest")

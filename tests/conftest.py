@@ -266,3 +266,101 @@ def translated(app, message: str, language: str = "fi", **values) -> str:
 
     with app.test_request_context(), force_locale(language):
         return gettext(message, **values)
+
+
+# ---------- staff and tickets (shared by the halves of tests/test_editor_*.py and tests/test_agent*.py)
+
+@pytest.fixture
+def make_staff(app):
+    """Factory: a user with ``role``; returns the e-mail address (the editor tests' password)."""
+    from kb.models import Role
+    from kb.services.users import create_user
+    from tests.editor_helpers import PASSWORD
+
+    def make(role: Role = Role.EDITOR, email: str | None = None) -> str:
+        email = email or f"{role.value}@tupa.example"
+        with app.app_context():
+            create_user(session(), email, role=role, password=PASSWORD, now=utcnow())
+            commit()
+        return email
+    return make
+
+
+@pytest.fixture
+def editor(client, make_staff):
+    """The test client, logged in as an editor through the log-in form."""
+    from kb.models import Role
+    from tests.auth_helpers import log_in
+    from tests.editor_helpers import PASSWORD
+
+    response = log_in(client, make_staff(Role.EDITOR), PASSWORD)
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a committed user of ``role``; returns the id (the agent tests' password).
+
+    tests/test_auth.py and tests/test_auth_sessions.py override it with their customer factory."""
+    from kb.models import Role
+    from kb.services.users import create_user
+    from tests.agent_helpers import PASSWORD
+
+    def make(email: str, role: Role = Role.AGENT, *, name: str = "") -> int:
+        with app.app_context():
+            user = create_user(session(), email, role=role, password=PASSWORD, name=name, language="en",
+                               now=utcnow())
+            commit()
+            return user.id
+    return make
+
+
+@pytest.fixture
+def make_ticket(app):
+    """Factory: a committed ticket (defaults: a Finnish form inquiry from Aino); returns the id."""
+    from datetime import timedelta
+
+    from kb.models import Ticket
+    from kb.models.shop import ChannelKind
+    from tests.agent_helpers import CUSTOMER
+
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> int:
+        n = next(counter)
+        values = {"external_id": f"T-{n:06d}", "channel": ChannelKind.FORM, "subject": f"Kysymys {n}",
+                  "body": "Missä pakettini on?", "language": "fi", "customer_email": CUSTOMER,
+                  "customer_name": "Aino Virtanen", "inquiry_type": "delivery",
+                  "created_at": utcnow() - timedelta(hours=n)}
+        values.update(fields)
+        with app.app_context():
+            ticket = Ticket(**values)
+            session().add(ticket)
+            commit()
+            return ticket.id
+    return make
+
+
+@pytest.fixture
+def agent(app, client, make_user):
+    """A logged-in agent (Liisa); returns her id."""
+    from tests.agent_helpers import sign_in
+
+    user_id = make_user("liisa@tupa.example", name="Liisa")
+    sign_in(client, "liisa@tupa.example")
+    return user_id
+
+
+@pytest.fixture
+def articles(app, create_article):
+    """A Finnish original with an English translation, and a draft; returns their ids."""
+    from kb.models import ArticleStatus
+
+    fi = create_article(slug="tilauksen-seuranta", title="Tilauksen seuranta",
+                        body="Seuraa pakettia **seurantakoodilla** Postin sivuilla. " * 10)
+    en = create_article(slug="tracking-your-order", title="Tracking your order", language="en",
+                        body="Follow your parcel with the tracking code on the carrier's site. " * 10,
+                        translation_of="tilauksen-seuranta")
+    draft = create_article(slug="luonnos", title="Luonnos", body="Ei vielä julki.", status=ArticleStatus.DRAFT)
+    return {"fi": fi, "en": en, "draft": draft}

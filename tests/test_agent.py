@@ -1,128 +1,23 @@
-"""The agent workspace through the real log-in form: inbox, ticket page, replies, notes, presence,
-assignment, roles, CSRF and XSS; and the reply rules of kb.services.replies directly."""
+"""The agent workspace through the real log-in form: inbox, ticket page, presence, assignment, roles
+and XSS. Replies, notes and the reply rules: tests/test_agent_replies.py."""
 from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from kb.db import commit, session, utcnow
-from kb.models import (ArticleEvent, ArticleEventKind, ArticleStatus, Attachment, LinkSource, Macro, MessageKind,
-                       Order, Return, Role, Ticket, TicketArticleLink, TicketMessage, TicketStatus, TicketSuggestion,
-                       TicketViewer, User)
+from kb.db import commit, session
+from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Macro, MessageKind, Order, Return, Role, Ticket,
+                       TicketMessage, TicketStatus, TicketSuggestion, TicketViewer)
 from kb.models.shop import ChannelKind
-from kb.services import inbox, replies
-from kb.services.mail import read_outbox
-from kb.services.users import create_user
+from kb.services import inbox
+from tests.agent_helpers import CUSTOMER, get_ticket, outbox, page_part, sign_in, suggest
+from tests.auth_helpers import csrf_of, log_in
 from tests.conftest import both_backends, translated
 from tests.html_safety import script_risks
-from tests.test_auth import csrf_of, log_in
 from tests.xss_payloads import PAYLOADS
-
-PASSWORD = "correct horse battery"
-CUSTOMER = "aino@example.com"
-
-
-# ---------- helpers
-
-@pytest.fixture
-def make_user(app):
-    """Factory: a committed user of ``role``; returns the id."""
-    def make(email: str, role: Role = Role.AGENT, *, name: str = "") -> int:
-        with app.app_context():
-            user = create_user(session(), email, role=role, password=PASSWORD, name=name, language="en",
-                               now=utcnow())
-            commit()
-            return user.id
-    return make
-
-
-@pytest.fixture
-def make_ticket(app):
-    """Factory: a committed ticket (defaults: a Finnish form inquiry from Aino); returns the id."""
-    counter = iter(range(1, 10_000))
-
-    def make(**fields) -> int:
-        n = next(counter)
-        values = {"external_id": f"T-{n:06d}", "channel": ChannelKind.FORM, "subject": f"Kysymys {n}",
-                  "body": "Missä pakettini on?", "language": "fi", "customer_email": CUSTOMER,
-                  "customer_name": "Aino Virtanen", "inquiry_type": "delivery",
-                  "created_at": utcnow() - timedelta(hours=n)}
-        values.update(fields)
-        with app.app_context():
-            ticket = Ticket(**values)
-            session().add(ticket)
-            commit()
-            return ticket.id
-    return make
-
-
-def sign_in(client, email: str) -> None:
-    r = log_in(client, email, PASSWORD)
-    assert r.status_code == 302, r.get_data(as_text=True)
-
-
-@pytest.fixture
-def agent(app, client, make_user):
-    """A logged-in agent (Liisa); returns her id."""
-    user_id = make_user("liisa@tupa.example", name="Liisa")
-    sign_in(client, "liisa@tupa.example")
-    return user_id
-
-
-def outbox(app) -> list:
-    return read_outbox(Path(app.instance_path) / "outbox")
-
-
-def surveys_installed(app) -> bool:
-    """The survey service and its public page ship with the contact form (built alongside)."""
-    try:
-        import kb.services.surveys  # noqa: F401
-    except ImportError:
-        return False
-    return "contact.survey" in app.view_functions
-
-
-def page_part(html: str, start: str, end: str) -> str:
-    return html.split(start, 1)[1].split(end, 1)[0]
-
-
-def get_ticket(app, ticket_id: int) -> Ticket:
-    with app.app_context():
-        return session().get(Ticket, ticket_id)
-
-
-def version_of(html: str) -> str:
-    return re.search(r'name="version" value="(\d+)"', html).group(1)
-
-
-def post_reply(client, ticket_id: int, body: str, *, page: str | None = None, **extra):
-    page = page if page is not None else client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    data = {"csrf_token": csrf_of(page), "version": version_of(page), "body": body, **extra}
-    return client.post(f"/agent/tickets/{ticket_id}/reply", data=data)
-
-
-@pytest.fixture
-def articles(app, create_article):
-    """A Finnish original with an English translation, and a draft; returns their ids."""
-    fi = create_article(slug="tilauksen-seuranta", title="Tilauksen seuranta",
-                        body="Seuraa pakettia **seurantakoodilla** Postin sivuilla. " * 10)
-    en = create_article(slug="tracking-your-order", title="Tracking your order", language="en",
-                        body="Follow your parcel with the tracking code on the carrier's site. " * 10,
-                        translation_of="tilauksen-seuranta")
-    draft = create_article(slug="luonnos", title="Luonnos", body="Ei vielä julki.", status=ArticleStatus.DRAFT)
-    return {"fi": fi, "en": en, "draft": draft}
-
-
-def suggest(app, ticket_id: int, *pairs: tuple[int, float]) -> None:
-    with app.app_context():
-        for rank, (article_id, score) in enumerate(pairs, 1):
-            session().add(TicketSuggestion(ticket_id=ticket_id, article_id=article_id, rank=rank, score=score))
-        commit()
 
 
 # ---------- inbox
@@ -276,136 +171,6 @@ def test_conversation_shows_notes_differently_and_attachments_download(app, clie
     assert client.get("/agent/attachments/999999").status_code == 404
 
 
-# ---------- replies
-
-@both_backends
-def test_reply_with_linked_answer_is_mailed_and_recorded(app, client, agent, make_ticket, articles) -> None:
-    ticket_id = make_ticket(language="en", subject="Where is my parcel?")
-    suggest(app, ticket_id, (articles["fi"], 0.7))
-    linked = f'{articles["en"]},{articles["draft"]},987654,abc'
-    r = post_reply(client, ticket_id, "Hello Aino,\n\nsee http://localhost/en/a/tracking-your-order", linked=linked)
-    assert r.status_code == 302
-    ticket = get_ticket(app, ticket_id)
-    assert ticket.status is TicketStatus.WAITING and ticket.first_response_at is not None and ticket.version == 2
-    with app.app_context():
-        links = session().scalars(select(TicketArticleLink)).all()
-        assert [(l.article_id, l.source, l.linked_by_id) for l in links] == [(articles["en"], LinkSource.AGENT, agent)]
-        inserted = session().scalars(select(ArticleEvent.article_id)
-                                     .where(ArticleEvent.kind == ArticleEventKind.INSERTED)).all()
-        assert inserted == [articles["en"]]
-        reply = session().scalar(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id))
-        assert reply.kind is MessageKind.REPLY and reply.author_id == agent
-    mails = outbox(app)
-    assert len(mails) == 1 and mails[0]["To"] == CUSTOMER
-    assert mails[0]["Subject"] == f"Re: Where is my parcel? [{ticket.external_id}]"
-    assert "tracking-your-order" in mails[0].get_content()
-    first = ticket.first_response_at
-    # a second reply keeps the first response time
-    post_reply(client, ticket_id, "One more thing.")
-    assert get_ticket(app, ticket_id).first_response_at == first
-
-
-def test_forged_linked_ids_create_no_links(app, client, agent, make_ticket, articles) -> None:
-    ticket_id = make_ticket()
-    r = post_reply(client, ticket_id, "Vastaus", linked=f'{articles["draft"]} 0 -1 99999999999999 <script>')
-    assert r.status_code == 302
-    with app.app_context():
-        assert session().scalar(select(func.count(TicketArticleLink.id))) == 0
-        assert session().scalar(select(func.count(ArticleEvent.id))
-                                .where(ArticleEvent.kind == ArticleEventKind.INSERTED)) == 0
-
-
-@both_backends
-def test_stale_reply_is_refused_and_the_draft_kept(app, client, agent, make_user, make_ticket) -> None:
-    make_user("pekka@tupa.example", name="Pekka")
-    ticket_id = make_ticket()
-    page_a = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    colleague = app.test_client()
-    sign_in(colleague, "pekka@tupa.example")
-    # Liisa is shown to Pekka as viewing the ticket
-    page_b = colleague.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    assert "Also viewing now: Liisa" in page_b
-    presence = colleague.get(f"/agent/tickets/{ticket_id}/presence").get_json()
-    assert presence["version"] == 1 and [v["name"] for v in presence["viewers"]] == ["Liisa"]
-    assert post_reply(colleague, ticket_id, "Pekan vastaus", page=page_b).status_code == 302
-    assert client.get(f"/agent/tickets/{ticket_id}/presence").get_json()["version"] == 2
-
-    r = post_reply(client, ticket_id, "Liisan luonnos <b>", page=page_a, linked="5")
-    assert r.status_code == 409
-    html = r.get_data(as_text=True)
-    assert 'role="alert"' in html and "your draft is kept" in html
-    assert "Liisan luonnos &lt;b&gt;</textarea>" in html  # the draft, as text
-    assert "Pekan vastaus" in page_part(html, '<section id="conversation"', "</section>")  # the news
-    assert version_of(html) == "2"
-    with app.app_context():
-        bodies = session().scalars(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket_id)).all()
-        assert bodies == ["Pekan vastaus"]
-    assert len(outbox(app)) == 1
-
-
-def test_empty_reply_is_refused_with_a_message(app, client, agent, make_ticket) -> None:
-    ticket_id = make_ticket()
-    r = post_reply(client, ticket_id, "   ")
-    assert r.status_code == 400 and "Write a message first." in r.get_data(as_text=True)
-    assert outbox(app) == []
-
-
-def test_notes_are_never_mailed(app, client, agent, make_ticket) -> None:
-    ticket_id = make_ticket()
-    page = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    r = client.post(f"/agent/tickets/{ticket_id}/note", data={"csrf_token": csrf_of(page), "note": "Soitin asiakkaalle"})
-    assert r.status_code == 302
-    assert outbox(app) == []
-    ticket = get_ticket(app, ticket_id)
-    assert ticket.version == 1 and ticket.first_response_at is None
-    with app.app_context():
-        note = session().scalar(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id))
-        assert note.kind is MessageKind.NOTE and note.body == "Soitin asiakkaalle"
-
-
-@both_backends
-def test_solve_records_handling_time_and_sends_the_survey(app, client, agent, make_ticket) -> None:
-    ticket_id = make_ticket(created_at=utcnow() - timedelta(hours=3))
-    page = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    r = client.post(f"/agent/tickets/{ticket_id}/solve", data={"csrf_token": csrf_of(page), "version": version_of(page)})
-    assert r.status_code == 302
-    ticket = get_ticket(app, ticket_id)
-    assert ticket.status is TicketStatus.SOLVED and ticket.solved_at is not None
-    html = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    assert re.search(r"data-handling-time>3 h 0 min<", html)
-    if surveys_installed(app):
-        assert len(outbox(app)) == 1 and outbox(app)[0]["To"] == CUSTOMER
-    else:
-        assert outbox(app) == []
-    # close, then reopen; a stale status change is refused
-    page = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
-    client.post(f"/agent/tickets/{ticket_id}/close", data={"csrf_token": csrf_of(page), "version": version_of(page)})
-    assert get_ticket(app, ticket_id).status is TicketStatus.CLOSED
-    r = client.post(f"/agent/tickets/{ticket_id}/reopen", data={"csrf_token": csrf_of(page), "version": version_of(page)})
-    assert r.status_code == 409 and get_ticket(app, ticket_id).status is TicketStatus.CLOSED
-
-
-def test_macros_in_the_ticket_language_are_offered(app, client, agent, make_ticket) -> None:
-    with app.app_context():
-        session().add_all([Macro(title="Kiitos", language="fi", body="Kiitos viestistäsi!\nTerveisin"),
-                           Macro(title="Thanks", language="en", body="Thank you")])
-        commit()
-    html = client.get(f"/agent/tickets/{make_ticket(language='fi')}").get_data(as_text=True)
-    assert 'data-body="Kiitos viestistäsi!\nTerveisin"' in html and "Thank you" not in html
-
-
-def test_csrf_missing_on_reply_is_400(app, client, agent, make_ticket) -> None:
-    ticket_id = make_ticket()
-    r = client.post(f"/agent/tickets/{ticket_id}/reply", data={"version": "1", "body": "Hei"})
-    assert r.status_code == 400
-    assert outbox(app) == [] and get_ticket(app, ticket_id).version == 1
-
-
-def test_unknown_ticket_is_404(client, agent) -> None:
-    assert client.get("/agent/tickets/424242").status_code == 404
-    assert client.get("/agent/tickets/424242/presence").status_code == 404
-
-
 # ---------- roles
 
 ROUTES = [("GET", "/agent/"), ("GET", "/agent/tickets/{id}"), ("GET", "/agent/tickets/{id}/presence"),
@@ -482,68 +247,6 @@ def test_customer_fields_never_run_script_on_agent_pages(app, client, agent, mak
     assert script_risks(page_part(html, '<section id="conversation"', "</section>")) == []
     assert script_risks(page_part(html, '<section id="customer"', "</section>")) == []
     assert html.count("<script") == 2  # the site's script and agent.js, both in <head>
-
-
-# ---------- the reply rules, without the web layer
-
-@pytest.fixture
-def rules(app, make_user, make_ticket):
-    """(session, agent, ticket, mail config) inside an app context."""
-    agent_id = make_user("liisa@tupa.example", name="Liisa")
-    ticket_id = make_ticket()
-    with app.test_request_context():  # the survey e-mail links to the public site
-        db = session()
-        yield db, db.get(User, agent_id), db.get(Ticket, ticket_id), {
-            "MAIL_DEFAULT_SENDER": "Tupa <asiakaspalvelu@tupa.example>",
-            "MAIL_OUTBOX": str(Path(app.instance_path) / "outbox")}
-
-
-@both_backends
-def test_send_reply_refuses_a_stale_version(app, rules) -> None:
-    db, agent, ticket, mail = rules
-    now = utcnow()
-    replies.send_reply(db, ticket, "Ensimmäinen", by=agent, now=now, expected_version=1, mail_config=mail)
-    assert ticket.version == 2 and ticket.first_response_at == now
-    with pytest.raises(replies.StaleTicket) as refused:
-        replies.send_reply(db, ticket, "Toinen", by=agent, now=now, expected_version=1, mail_config=mail)
-    assert refused.value.current == 2
-    db.flush()
-    assert db.scalar(select(func.count(TicketMessage.id))) == 1 and len(outbox(app)) == 1
-
-
-def test_send_reply_rules(app, rules) -> None:
-    db, agent, ticket, mail = rules
-    now = utcnow()
-    with pytest.raises(Exception) as empty:
-        replies.send_reply(db, ticket, " \n ", by=agent, now=now, expected_version=1, mail_config=mail)
-    assert getattr(empty.value, "field", None) == "body"
-    with pytest.raises(Exception) as bad_status:
-        replies.send_reply(db, ticket, "Hei", by=agent, now=now, expected_version=1, mail_config=mail,
-                           status_after=TicketStatus.CLOSED)
-    assert getattr(bad_status.value, "field", None) == "status_after"
-    assert ticket.version == 1
-    replies.send_reply(db, ticket, "Hei", by=agent, now=now, expected_version=1, mail_config=mail,
-                       status_after=TicketStatus.SOLVED)
-    assert ticket.status is TicketStatus.SOLVED and ticket.solved_at == now
-    assert replies.handling_time(ticket) == now - ticket.created_at
-
-
-def test_mail_failure_stores_nothing(app, rules) -> None:
-    db, agent, ticket, mail = rules
-    with pytest.raises(replies.ReplyNotSent):
-        replies.send_reply(db, ticket, "Hei", by=agent, now=utcnow(), expected_version=1,
-                           mail_config={"MAIL_DEFAULT_SENDER": "x@tupa.example"})  # no server, no outbox
-    db.rollback()
-    assert db.get(Ticket, ticket.id).version == 1
-    assert db.scalar(select(func.count(TicketMessage.id))) == 0
-
-
-def test_reply_subject_without_a_subject_uses_the_first_words(app, rules) -> None:
-    _db, _agent, ticket, _mail = rules
-    ticket.subject, ticket.body = "", "Paketti ei ole tullut perille vieläkään, mitä teen?"
-    assert replies.reply_subject(ticket) == f"Re: Paketti ei ole tullut perille vieläkään, mitä teen? [{ticket.external_id}]"
-    ticket.subject = "Re: vanha"
-    assert replies.reply_subject(ticket).startswith("Re: vanha [")
 
 
 # ---------- the demo shop

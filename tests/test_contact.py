@@ -1,5 +1,5 @@
 """The contact form through the Flask client: tickets, attachments, spam, rate limits,
-the order-state signal, "this solved it", deflection and the survey."""
+the order-state signal, "this solved it" and deflection. The survey: tests/test_contact_survey.py."""
 from __future__ import annotations
 
 import io
@@ -14,32 +14,27 @@ from werkzeug.test import EnvironBuilder
 
 from kb import create_app
 from kb.db import commit, database, session, utcnow
-from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Channel, ChannelKind, MessageKind, Role,
-                       SurveyResponse, Ticket, TicketMessage, TicketStatus)
+from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Channel, ChannelKind, MessageKind, Role, Ticket,
+                       TicketStatus)
 from kb.services import intake
-from kb.services.mail import read_outbox
 from kb.services.shop import set_setting
-from kb.services.surveys import send_survey
 from kb.services.users import create_user
+from tests.auth_helpers import csrf_of
 from tests.conftest import _config, both_backends, translated
+from tests.contact_helpers import EN, outbox
 from tests.html_safety import script_risks
-from tests.test_auth import csrf_of
 from tests.test_help import csrf_token
 from tests.xss_payloads import PAYLOADS
+
 
 PASSWORD = "correct horse battery"
 STATED = "We reply within one working day"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-EN = {"Accept-Language": "en"}
 
 
 # ---------- helpers
-
-def outbox(app) -> list:
-    return read_outbox(Path(app.instance_path) / "outbox")
-
 
 def form_data(**overrides) -> dict:
     data = {"inquiry_type": "delivery", "name": "Aino Virtanen", "email": "aino@example.com", "order_number": "",
@@ -374,81 +369,3 @@ def test_payloads_in_the_form_are_shown_as_text(app, client, shop) -> None:
         summary = html.split('<section class="panel sent-summary"', 1)[1].split("</section>", 1)[0]
         assert script_risks(summary) == [], payload
         assert html.count("<script") == 1, payload  # only the site's own script
-
-
-# ---------- the survey
-
-@pytest.fixture
-def survey_token(app, client):
-    """A solved ticket whose customer was sent the survey; returns the token."""
-    with app.test_request_context():
-        db = session()
-        ticket = Ticket(external_id="T-000777", channel=ChannelKind.FORM, language="en",
-                        customer_email="aino@example.com", status=TicketStatus.SOLVED, created_at=utcnow())
-        db.add(ticket)
-        db.flush()
-        token = send_survey(db, ticket, now=utcnow())
-        commit()
-    return token
-
-
-@both_backends
-def test_survey_is_answered_once(app, client, survey_token: str) -> None:
-    [mail] = outbox(app)
-    assert f"/kysely/{survey_token}" in mail.get_content() and "T-000777" in mail["Subject"]
-    page = client.get(f"/kysely/{survey_token}", headers=EN)
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
-    assert "How satisfied are you with the help you got?" in html
-    assert "How easy was it to get your issue handled?" in html
-    data = {"csrf_token": csrf_token(html), "csat": "5", "ces": "6", "comment": "Kiitos!"}
-    r = client.post(f"/kysely/{survey_token}", data=data)
-    assert r.status_code == 302
-    assert "already been answered" in client.get(r.headers["Location"], headers=EN).get_data(as_text=True)
-    again = client.post(f"/kysely/{survey_token}", data={**data, "csat": "1"}, headers=EN)
-    assert again.status_code == 409 and "already been answered" in again.get_data(as_text=True)
-    with app.app_context():
-        row = session().scalar(select(SurveyResponse))
-        assert (row.csat, row.ces, row.comment) == (5, 6, "Kiitos!") and row.answered_at is not None
-        assert row.token_hash != survey_token
-
-
-@pytest.mark.parametrize("csat,ces", [("6", "4"), ("0", "4"), ("3", "8"), ("", "4"), ("3", "x")])
-def test_survey_answers_out_of_range_are_refused(app, client, survey_token: str, csat: str, ces: str) -> None:
-    html = client.get(f"/kysely/{survey_token}", headers=EN).get_data(as_text=True)
-    r = client.post(f"/kysely/{survey_token}", data={"csrf_token": csrf_token(html), "csat": csat, "ces": ces},
-                    headers=EN)
-    assert r.status_code == 400 and "Choose one of the numbers." in r.get_data(as_text=True)
-    with app.app_context():
-        assert session().scalar(select(SurveyResponse.answered_at)) is None
-
-
-def test_unknown_survey_token_is_404(client) -> None:
-    assert client.get("/kysely/not-a-token").status_code == 404
-    assert client.get("/kysely/" + "x" * 500).status_code == 404
-
-
-def test_survey_is_not_sent_again_once_answered(app, client, survey_token: str) -> None:
-    with app.app_context():
-        db = session()
-        row = db.scalar(select(SurveyResponse))
-        row.answered_at, row.csat, row.ces = utcnow(), 4, 5
-        commit()
-    with app.test_request_context():
-        ticket = session().scalar(select(Ticket))
-        assert send_survey(session(), ticket, now=utcnow()) == ""
-    assert len(outbox(app)) == 1
-
-
-
-def test_survey_link_uses_the_public_address_outside_a_request(app) -> None:
-    app.config["MAIL_BASE_URL"] = "https://help.example.fi"
-    with app.app_context():  # as from a command: no request to take the host from
-        db = session()
-        ticket = Ticket(external_id="T-000778", channel=ChannelKind.EMAIL, language="fi",
-                        customer_email="eero@example.com", status=TicketStatus.SOLVED, created_at=utcnow())
-        db.add(ticket)
-        db.flush()
-        token = send_survey(db, ticket, now=utcnow())
-        commit()
-    assert f"https://help.example.fi/kysely/{token}" in outbox(app)[0].get_content()

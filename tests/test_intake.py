@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
-from kb.models import (Article, ArticleEvent, ArticleEventKind, Channel, ChannelKind, Ticket, TicketStatus)
+from kb.models import (ArticleEvent, ArticleEventKind, Channel, ChannelKind, Ticket, TicketStatus)
 from kb.services import intake
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.response_time import (ResponseEstimate, add_working_time, estimate_from, expected_response,

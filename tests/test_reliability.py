@@ -9,10 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 
 from kb.db import commit, session, utcnow
 from kb.models import Article, ArticleStatus

@@ -1,0 +1,51 @@
+"""Helpers shared by the ``neuvo`` command modules (:mod:`kb.cli`, :mod:`kb.cli_import`)."""
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import current_app
+
+from kb.db import session, utcnow
+from kb.services.errors import DomainError, InvalidInput
+
+EXIT_BAD_INPUT = 2
+
+
+def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain errors into one clear message and exit status 2; nothing is committed."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InvalidInput as error:
+            click.echo(f"Error: {error.describe()}", err=True)
+        except DomainError as error:
+            click.echo(f"Error: {error}", err=True)
+        session().rollback()
+        sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+def _store_mails(mails: list[Any]) -> Any:
+    """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
+    from kb.services.email_intake import ingest_mails
+    from kb.services.suggestions import attach_suggestions
+
+    now = utcnow()
+    result = ingest_mails(session(), mails, now=now)
+    attach_suggestions(session(), result.tickets, matchers().current(session()), now=now)
+    return result
+
+
+def matchers():  # type: ignore[no-untyped-def]
+    return current_app.extensions["neuvo_matchers"]
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)

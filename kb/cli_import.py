@@ -1,0 +1,100 @@
+"""``neuvo import``: articles, inquiries, orders and e-mail from files; all or nothing.
+
+Registered on the command line by :mod:`kb.cli` (``COMMANDS``).
+"""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kb.cli_common import _progress, _store_mails, domain_errors, matchers
+from kb.db import commit, session, utcnow
+from kb.services.errors import InvalidInput
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import articles, inquiries, orders (.jsonl or .csv) or e-mail (.eml, .mbox); all or nothing."""
+
+
+@import_group.command("articles")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_articles_command(file: str) -> None:
+    """Import articles (upsert by slug)."""
+    from kb.services.articles import upsert_articles
+    from kb.services.importing import check_unique, load, parse_article
+    from kb.services.search_index import drain_outbox, index
+
+    items = load(file, parse_article)
+    check_unique(items, lambda a: a.slug, "slug", file)
+    try:
+        created, updated = upsert_articles(session(), items, now=utcnow())
+    except InvalidInput as error:
+        error.source = file
+        raise
+    commit()
+    drain_outbox(session(), index())
+    commit()
+    click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
+
+
+@import_group.command("inquiries")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_inquiries_command(file: str) -> None:
+    """Import customer inquiries (upsert by id) and attach suggested articles to each."""
+    from kb.services.importing import check_unique, load
+    from kb.services.suggestions import attach_suggestions
+    from kb.services.tickets import parse_inquiry, upsert_inquiries
+
+    items = load(file, parse_inquiry)
+    check_unique(items, lambda i: i.id, "id", file)
+    now = utcnow()
+    try:
+        tickets, created = upsert_inquiries(session(), items, now=now)
+    except InvalidInput as error:
+        error.source = file
+        raise
+    matcher = matchers().current(session(), refit=True, progress=_progress)
+    attach_suggestions(session(), tickets, matcher, now=now)
+    commit()
+    click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
+
+
+@import_group.command("orders")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_orders_command(file: str) -> None:
+    """Import orders from .jsonl (upsert by number; customers' own changes are kept)."""
+    from kb.services.order_import import load_orders, upsert_orders
+
+    items = load_orders(file)
+    try:
+        _, created = upsert_orders(session(), items, now=utcnow())
+    except InvalidInput as error:
+        error.source = file
+        raise
+    commit()
+    click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
+
+
+@import_group.command("email")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+@domain_errors
+def import_email_command(file: str) -> None:
+    """Import e-mail from an .eml or .mbox file: new tickets, or replies added to their ticket."""
+    from kb.services.email_intake import parse_mail_file
+
+    config = current_app.config
+    mails = parse_mail_file(file, max_files=config["ATTACHMENT_MAX_FILES"], max_bytes=config["ATTACHMENT_MAX_BYTES"],
+                            allowed=config["ATTACHMENT_TYPES"])
+    result = _store_mails(mails)
+    commit()
+    click.echo(f"Imported {len(mails)} messages from {file}: {result.created} new tickets, {result.updated} updated, "
+               f"{result.appended} replies added to existing tickets")

@@ -1,0 +1,39 @@
+"""Helpers shared by the agent tests (tests/test_agent.py, tests/test_agent_replies.py); their
+fixtures (make_user, make_ticket, agent, articles) are in tests/conftest.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kb.db import commit, session
+from kb.models import Ticket, TicketSuggestion
+from kb.services.mail import read_outbox
+from tests.auth_helpers import log_in
+
+
+PASSWORD = "correct horse battery"
+CUSTOMER = "aino@example.com"
+
+
+def sign_in(client, email: str) -> None:
+    r = log_in(client, email, PASSWORD)
+    assert r.status_code == 302, r.get_data(as_text=True)
+
+
+def outbox(app) -> list:
+    return read_outbox(Path(app.instance_path) / "outbox")
+
+
+def page_part(html: str, start: str, end: str) -> str:
+    return html.split(start, 1)[1].split(end, 1)[0]
+
+
+def get_ticket(app, ticket_id: int) -> Ticket:
+    with app.app_context():
+        return session().get(Ticket, ticket_id)
+
+
+def suggest(app, ticket_id: int, *pairs: tuple[int, float]) -> None:
+    with app.app_context():
+        for rank, (article_id, score) in enumerate(pairs, 1):
+            session().add(TicketSuggestion(ticket_id=ticket_id, article_id=article_id, rank=rank, score=score))
+        commit()

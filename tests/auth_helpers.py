@@ -1,0 +1,53 @@
+"""Helpers shared by the account tests (tests/test_auth.py, tests/test_auth_sessions.py) and
+used by other tests through ``tests.test_auth``: log-in through the real form, CSRF tokens."""
+from __future__ import annotations
+
+import re
+
+from kb.db import commit, session, utcnow
+from kb.models import Role, User
+from kb.services.users import create_user
+
+
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple lighthouse 42"
+EMAIL = "asiakas@example.fi"
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    assert match, "form has no CSRF token"
+    return match.group(1)
+
+
+def form_token(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return csrf_of(response.get_data(as_text=True))
+
+
+def log_in(client, email: str = EMAIL, password: str = PASSWORD, *, next_url: str | None = None,
+           remember: bool = False, environ: dict | None = None):
+    data = {"csrf_token": form_token(client, "/auth/login"), "email": email, "password": password}
+    if next_url is not None:
+        data["next"] = next_url
+    if remember:
+        data["remember"] = "y"
+    return client.post("/auth/login", data=data, environ_base=environ or {})
+
+
+def customer_factory(app):
+    """Factory: a customer with a password, committed; returns the id (the ``make_user`` fixture of
+    tests/test_auth.py and tests/test_auth_sessions.py; tests/conftest.py has the agents' one)."""
+    def make(email: str = EMAIL, password: str = PASSWORD, *, language: str = "fi", name: str = "") -> int:
+        with app.app_context():
+            user = create_user(session(), email, role=Role.CUSTOMER, password=password, language=language,
+                               name=name, now=utcnow())
+            commit()
+            return user.id
+    return make
+
+
+def get_user(app, user_id: int) -> User:
+    with app.app_context():
+        return session().get(User, user_id)
