@@ -34,6 +34,11 @@ def live_server(demo_app) -> Iterator[str]:
         thread.join(5)
 
 
+def _cut_off(text: str) -> bool:
+    """A request the browser dropped because the test navigated on (not an error of the app)."""
+    return text.startswith("Failed to load resource: net::") and "status of" not in text
+
+
 @pytest.fixture
 def page(chromium_path: str):
     from playwright.sync_api import sync_playwright
@@ -46,8 +51,9 @@ def page(chromium_path: str):
         errors: list[str] = []
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
         yield page
+        page.wait_for_load_state("networkidle")
         browser.close()
         assert errors == [], errors
 
