@@ -73,6 +73,11 @@ def _money(cents: int) -> str:
     return format_currency(cents / 100, "EUR")
 
 
+def _score(value: float) -> str:
+    """A similarity score with two decimals in the reader's locale (0,42 in Finnish)."""
+    return format_decimal(value, format="0.00")
+
+
 def _vat_percent(basis_points: int) -> str:
     return format_decimal(basis_points / 100)
 
@@ -102,6 +107,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_clock, "clock")
     app.add_template_filter(_money, "money")
     app.add_template_filter(_vat_percent, "vat_percent")
+    app.add_template_filter(_score, "score")
     app.add_template_filter(_tracking_url, "tracking_url")
     app.add_template_filter(_local_day, "local_day")
     app.add_template_filter(_weekday_clock, "weekday_clock")
