@@ -44,3 +44,13 @@ def test_production_password_hashes_meet_owasp_argon2id(tmp_path, monkeypatch) -
     create_app()
     stored = hash_password("pitkä-salasana-1")
     assert stored.startswith("$argon2id$") and "m=65536,t=3" in stored
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from pathlib import Path
+
+    import kb.config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [key for key in dir(kb.config) if key.isupper() and key not in readme]
+    assert missing == []
