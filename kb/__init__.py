@@ -80,3 +80,7 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None, *, require_sec
         if require_secret and app.config["ENV"] not in ("development", "testing"):
             raise ConfigurationError("NEUVO_SECRET_KEY is required outside development and tests")
         app.config["SECRET_KEY"] = os.urandom(32).hex()
+    if require_secret and app.config["ENV"] not in ("development", "testing") and not app.config.get("MAIL_BASE_URL"):
+        # e-mailed links (password reset!) must not take their host from a forgeable Host header
+        raise ConfigurationError("NEUVO_MAIL_BASE_URL is required outside development and tests, "
+                                 "e.g. https://help.example.fi")

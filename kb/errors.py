@@ -1,7 +1,7 @@
 """Error pages for browsers and JSON errors for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -38,6 +38,9 @@ def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s", request.path)
+    failed = g.get("db_session")  # end the failed transaction: the error page reads the shop name
+    if failed is not None:
+        failed.rollback()
     return _handle_http(InternalServerError())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, abort, current_app, request, session
+from werkzeug.routing import IntegerConverter, Map
 
 
 def visitor_id() -> str:
@@ -11,6 +12,33 @@ def visitor_id() -> str:
     if "visitor" not in session:
         session["visitor"] = secrets.token_urlsafe(16)
     return session["visitor"]
+
+
+MAX_ID = 2**31 - 1
+
+
+def small_int(value: str | None, *, default: int | None = None, maximum: int = MAX_ID) -> int | None:
+    """A non-negative integer typed by a person, or ``default``: "²", "1e3" and 5,000 digits are not numbers."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return default
+    number = int(value)
+    return number if number <= maximum else default
+
+
+def id_arg(value: str) -> int:
+    """``type=`` for ``request.args.get``: a bounded integer, else ValueError (the default is used)."""
+    number = small_int(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in URLs, but only ids a database column can hold (else 404, never an overflow)."""
+
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def _reject_nul_bytes() -> None:
@@ -35,5 +63,6 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_reject_nul_bytes)
     app.after_request(_security_headers)

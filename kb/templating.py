@@ -18,7 +18,8 @@ def _language_links() -> dict[str, str]:
     endpoint = request.endpoint or ""
     for code in current_app.config["LANGUAGES"]:
         if endpoint.startswith("help.") and endpoint != "help.article" and request.view_args is not None:
-            args = {**request.view_args, **request.args.to_dict(), "lang": code}
+            query = {k: v for k, v in request.args.items() if not k.startswith("_")}  # _method etc. are url_for options
+            args = {**request.view_args, **query, "lang": code}
             links[code] = url_for(endpoint, **args)
         else:
             links[code] = url_for("help.home", lang=code)

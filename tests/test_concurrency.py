@@ -107,3 +107,48 @@ def test_sixteen_writers_on_sqlite_never_hit_database_is_locked(app, create_orde
     with app.app_context():
         order = session().scalar(select(Order).where(Order.number == number))
         assert order.version == 1 + 16 * 5
+
+
+@both_backends
+def test_two_tabs_returning_the_last_unit_make_one_return(app, create_order, backend: str) -> None:
+    number = create_order()
+    outcomes: list[str] = []
+
+    def register(key: str) -> None:
+        with app.app_context():
+            order = rules.customer_order(session(), number, email="aino@example.com")
+            line = order.lines[1]  # one unit ordered
+            try:
+                return_rules.register_return(session(), order, return_rules.ReturnRequest(
+                    lines={line.id: 1}, reason="faulty", resolution="refund", comment="", idempotency_key=key),
+                    now=utcnow())
+                commit()
+                outcomes.append("registered")
+            except Exception as error:  # noqa: BLE001 - the refusal is the expected outcome for one tab
+                session().rollback()
+                outcomes.append(type(error).__name__)
+
+    assert run_threads([lambda: register("tab-one-key-1234567"), lambda: register("tab-two-key-1234567")]) == []
+    assert sorted(outcomes) == ["InvalidInput", "registered"]
+
+
+@both_backends
+def test_two_tabs_removing_different_lines_keep_one(app, create_order, backend: str) -> None:
+    number = create_order(status="paid")
+    with app.app_context():
+        order = rules.customer_order(session(), number, email="aino@example.com")
+        line_ids, version = [line.id for line in order.lines], order.version
+
+    def remove(line_id: int) -> None:
+        with app.app_context():
+            order = rules.customer_order(session(), number, email="aino@example.com")
+            try:
+                rules.change_quantity(session(), order, line_id, 0, now=utcnow(), expected_version=version)
+                commit()
+            except (rules.OrderChangedMeanwhile, rules.OrderAlreadyPacked):
+                session().rollback()
+
+    assert run_threads([lambda i=i: remove(i) for i in line_ids]) == []
+    with app.app_context():
+        order = session().scalar(select(Order).where(Order.number == number))
+        assert len(order.lines) == 1

@@ -15,10 +15,21 @@ def test_secret_key_required_outside_development(tmp_path, monkeypatch) -> None:
     assert create_app().config["SECRET_KEY"]
 
 
+def test_mail_base_url_required_outside_development(tmp_path, monkeypatch) -> None:
+    """Reset links must not take their host from the request's (forgeable) Host header."""
+    monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    with pytest.raises(ConfigurationError):
+        create_app()
+    monkeypatch.setenv("NEUVO_MAIL_BASE_URL", "https://apu.tupa.example")
+    assert create_app().config["MAIL_BASE_URL"] == "https://apu.tupa.example"
+
+
 def test_environment_overrides_instance_file_which_overrides_defaults(tmp_path, monkeypatch) -> None:
     (tmp_path / "config.py").write_text('SEARCH_PER_PAGE = 7\nSHOP_NAME = "Tiedostosta"\n')
     monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("NEUVO_MAIL_BASE_URL", "https://apu.tupa.example")
     monkeypatch.setenv("NEUVO_SHOP_NAME", "Ympäristöstä")
     app = create_app()
     assert app.config["SEARCH_PER_PAGE"] == 7
@@ -29,6 +40,7 @@ def test_environment_overrides_instance_file_which_overrides_defaults(tmp_path, 
 def test_production_defaults_are_safe(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("NEUVO_MAIL_BASE_URL", "https://apu.tupa.example")
     config = create_app().config
     assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -41,6 +53,7 @@ def test_production_password_hashes_meet_owasp_argon2id(tmp_path, monkeypatch) -
 
     monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("NEUVO_MAIL_BASE_URL", "https://apu.tupa.example")
     create_app()
     stored = hash_password("pitkä-salasana-1")
     assert stored.startswith("$argon2id$") and "m=65536,t=3" in stored

@@ -167,3 +167,17 @@ def test_return_choices_are_validated(app, create_order, field: str, value: str)
         with pytest.raises(InvalidInput) as error:
             return_rules.register_return(session(), order, request(order, **{field: value}), now=utcnow())
         assert error.value.field == field
+
+
+def test_late_status_events_never_move_an_order_back(app, create_order) -> None:
+    number = create_order(status="packed")
+    with app.app_context():
+        order = rules.customer_order(session(), number, email="aino@example.com")
+        rules.apply_status(session(), order, OrderStatus.PAID, at=utcnow() - timedelta(hours=2))
+        commit()
+        order = rules.customer_order(session(), number, email="aino@example.com")
+        assert order.status is OrderStatus.PACKED and not order.is_changeable
+        assert any(e.kind == "paid" for e in order.events)  # still on the timeline
+        rules.apply_status(session(), order, OrderStatus.SHIPPED, at=utcnow())
+        commit()
+        assert rules.customer_order(session(), number, email="aino@example.com").status is OrderStatus.SHIPPED

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
@@ -101,3 +102,46 @@ def test_concurrent_article_saves_are_all_indexed(app) -> None:
         ids = set(session().scalars(select(Article.id)))
         assert len(ids) == 100
         assert index().doc_ids() == ids
+
+
+@pytest.mark.parametrize("url", [
+    "/fi/?_method=POST", "/fi/search?q=x&_method=POST&_anchor=y", "/fi/a/toimitusajat?s=99999999999999999999999",
+    "/tili/tilaukset?page=99999999999999999999", "/agent/tickets/99999999999999999999",
+    "/api/v1/search?q=a&page=%C2%B2", "/fi/search?q=toimitus&category=" + "x" * 200,
+    "/api/v1/search?q=toimitus&category=" + "x" * 200,
+])
+def test_crafted_urls_never_cause_a_server_error(demo_client, url: str) -> None:
+    assert demo_client.get(url).status_code < 500
+
+
+def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> None:
+    import re
+
+    from tests.test_account import track
+    from tests.test_help import csrf_token
+
+    number = create_order(status="paid")
+    track(client, number, "aino@example.com")
+    page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
+    line_id = re.search(r'/tilaus/\d+/rivi/(\d+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    for url, data in [(f"/tilaus/{number}/rivi/{line_id}", {"quantity": "²"}),
+                      (f"/tilaus/{number}/lisaa", {"sku": "TYYNY-50", "quantity": "²"})]:
+        r = client.post(url, data={**data, "version": version, "csrf_token": csrf_token(page)})
+        assert r.status_code == 302
+
+
+def test_reset_link_ignores_a_forged_host(app, client) -> None:
+    from kb.services.mail import read_outbox
+    from kb.services.users import create_user
+    from kb.models import Role
+    app.config["MAIL_BASE_URL"] = "https://apu.tupa.example"
+    with app.app_context():
+        create_user(session(), "aino@example.com", role=Role.CUSTOMER, password="pitkä-salasana-1", now=utcnow())
+        commit()
+    app.config["WTF_CSRF_ENABLED"] = False  # the cookie jar would not send the session to another host
+    r = client.post("/auth/reset", data={"email": "aino@example.com"}, headers={"Host": "evil.example"})
+    assert r.status_code == 302
+    bodies = [m.get_body(("plain",)).get_content() for m in read_outbox(Path(app.instance_path) / "outbox")]
+    assert any("https://apu.tupa.example/auth/reset/" in b for b in bodies)
+    assert not any("evil.example" in b for b in bodies)

@@ -203,7 +203,7 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def _scope(period: Period) -> list[ColumnElement[bool]]:
     """Channel and assignee conditions (no time)."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [Ticket.inquiry_type != "spam"]  # the honeypot's queue
     if period.channel is not None:
         conditions.append(Ticket.channel == period.channel)
     if period.assignee_id is not None:
@@ -302,7 +302,7 @@ def deflection(session: Session, period: Period) -> Deflection:
                ArticleEvent.created_at >= period.since, ArticleEvent.created_at < period.until)
         .group_by(ArticleEvent.kind)).all())
     form = session.scalar(select(func.count(Ticket.id)).where(
-        Ticket.channel == ChannelKind.FORM, Ticket.created_at >= period.since,
+        Ticket.channel == ChannelKind.FORM, Ticket.inquiry_type != "spam", Ticket.created_at >= period.since,
         Ticket.created_at < period.until)) or 0
     return Deflection(rows.get(ArticleEventKind.DEFLECTED, 0), rows.get(ArticleEventKind.SOLVED, 0), form)
 

@@ -52,17 +52,24 @@ def latest_order(session: Session, *, email: str) -> Order | None:
     return session.scalar(select(Order).where(_owned(email)).order_by(Order.placed_at.desc()).limit(1))
 
 
-def _claim_for_change(session: Session, order: Order, *, now: datetime) -> None:
-    """Bump the version if and only if the order is still changeable; else OrderAlreadyPacked."""
-    result = session.execute(
-        update(Order).where(Order.id == order.id, Order.status.in_(CHANGEABLE))
-        .values(version=Order.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+class OrderChangedMeanwhile(DomainError):
+    """The order changed after the customer's page was shown (another tab, the shop)."""
+
+
+def _claim_for_change(session: Session, order: Order, *, now: datetime, expected_version: int | None) -> None:
+    """Bump the version if and only if the order is still changeable (and still the version the
+    customer saw); else OrderAlreadyPacked / OrderChangedMeanwhile. Holds the row lock until commit,
+    and reloads the lines so the rules are checked against what is really there."""
+    condition = [Order.id == order.id, Order.status.in_(CHANGEABLE)]
+    if expected_version is not None:
+        condition.append(Order.version == expected_version)
+    result = session.execute(update(Order).where(*condition).values(version=Order.version + 1, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    session.refresh(order, ["status", "version", "updated_at", "lines", "shipping_address"])
     if result.rowcount != 1:
-        session.refresh(order)
-        raise OrderAlreadyPacked(order.number)
-    session.refresh(order)
+        if order.status not in CHANGEABLE:
+            raise OrderAlreadyPacked(order.number)
+        raise OrderChangedMeanwhile(order.number)
 
 
 def _record(session: Session, order: Order, kind: str, *, now: datetime, source: str,
@@ -94,23 +101,23 @@ def validate_address(data: dict[str, str]) -> dict[str, str]:
 
 
 def change_address(session: Session, order: Order, data: dict[str, str], *, now: datetime,
-                   source: str = "customer") -> OrderEvent:
+                   source: str = "customer", expected_version: int | None = None) -> OrderEvent:
     address = validate_address(data)
-    _claim_for_change(session, order, now=now)
+    _claim_for_change(session, order, now=now, expected_version=expected_version)
     order.shipping_address = address
     return _record(session, order, "changed", now=now, source=source,
                    details={"change": "address", "address": f"{address['street']}, {address['postal_code']} {address['city']}"})
 
 
 def change_quantity(session: Session, order: Order, line_id: int, quantity: int, *, now: datetime,
-                    source: str = "customer") -> OrderEvent:
+                    source: str = "customer", expected_version: int | None = None) -> OrderEvent:
     """Set a line's quantity (0 removes the line); an order keeps at least one line."""
     if not 0 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(f"must be between 0 and {MAX_QUANTITY}", field="quantity")
+    _claim_for_change(session, order, now=now, expected_version=expected_version)
     line = _line(order, line_id)
     if quantity == 0 and len(order.lines) == 1:
         raise InvalidInput("an order needs at least one product; cancel the order instead", field="quantity")
-    _claim_for_change(session, order, now=now)
     before = line.quantity
     if quantity == 0:
         order.lines.remove(line)
@@ -123,13 +130,13 @@ def change_quantity(session: Session, order: Order, line_id: int, quantity: int,
 
 
 def add_product(session: Session, order: Order, sku: str, quantity: int, *, now: datetime,
-                source: str = "customer") -> OrderEvent:
+                source: str = "customer", expected_version: int | None = None) -> OrderEvent:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidInput(f"must be between 1 and {MAX_QUANTITY}", field="quantity")
     product = session.scalar(select(Product).where(Product.sku == sku, Product.available.is_(True)))
     if product is None:
         raise InvalidInput("no such product available", field="sku")
-    _claim_for_change(session, order, now=now)
+    _claim_for_change(session, order, now=now, expected_version=expected_version)
     existing = next((line for line in order.lines if line.sku == sku), None)
     if existing is not None:
         existing.quantity = min(MAX_QUANTITY, existing.quantity + quantity)
@@ -141,8 +148,9 @@ def add_product(session: Session, order: Order, sku: str, quantity: int, *, now:
                    details={"change": "added", "sku": product.sku, "name": product.name, "quantity": str(quantity)})
 
 
-def cancel_order(session: Session, order: Order, *, now: datetime, source: str = "customer") -> OrderEvent:
-    _claim_for_change(session, order, now=now)
+def cancel_order(session: Session, order: Order, *, now: datetime, source: str = "customer",
+                 expected_version: int | None = None) -> OrderEvent:
+    _claim_for_change(session, order, now=now, expected_version=expected_version)
     order.status = OrderStatus.CANCELLED
     return _record(session, order, OrderStatus.CANCELLED.value, now=now, source=source, details={})
 
@@ -152,7 +160,13 @@ def apply_status(session: Session, order: Order, status: OrderStatus, *, at: dat
     """Record a status reported by the shop platform (packed, shipped, delivered...).
 
     The UPDATE takes the row lock first, so it queues behind a customer's change in flight.
+    Along the happy path the status only moves forward: a late "paid" after "packed" is
+    recorded on the timeline but does not reopen the order for changes.
     """
+    session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    session.refresh(order, ["status"])
+    if status in TIMELINE and order.status in TIMELINE and TIMELINE.index(status) < TIMELINE.index(order.status):
+        return _record(session, order, status.value, now=at, source=source, details={"late": "true"})
     session.execute(update(Order).where(Order.id == order.id)
                     .values(status=status, version=Order.version + 1, updated_at=at)
                     .execution_options(synchronize_session=False))

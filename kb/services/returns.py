@@ -91,6 +91,9 @@ def register_return(session: Session, order: Order, request: ReturnRequest, *, n
     if not 16 <= len(request.idempotency_key) <= 64:
         raise InvalidInput("the form is invalid; reload the page", field="idempotency_key")
     check_window(order, now=now, window_days=window_days, timezone=timezone)
+    # the order's row lock serialises returns of the same order (two tabs, two devices): the
+    # quantities left are counted after any other registration has committed
+    session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     available = returnable_quantities(session, order)
     chosen = {line_id: qty for line_id, qty in request.lines.items() if qty}
     if not chosen:

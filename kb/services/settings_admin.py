@@ -185,7 +185,8 @@ def save_channel(session: Session, channel_id: int | None, data: ChannelInput) -
         kind = ChannelKind(data.kind)
     except ValueError:
         raise InvalidInput("unknown channel type", field="kind") from None
-    if not data.position.strip().isdigit() or int(data.position) > 10_000:
+    position = data.position.strip()
+    if not (position.isascii() and position.isdigit()) or len(position) > 5 or int(position) > 10_000:
         raise InvalidInput("a whole number from 0 to 10000", field="position")
     labels = _texts(data.labels, "label", 80)
     response_times = _texts(data.response_times, "response_time", 200)
@@ -267,7 +268,7 @@ def update_shop_settings(session: Session, values: Mapping[str, str]) -> None:
     if len(clean["legal_name"]) > 200:
         raise InvalidInput("at most 200 characters", field="legal_name")
     days = clean["return_window_days"]
-    if not days.isdigit() or not 0 <= int(days) <= 365:
+    if not (days.isascii() and days.isdigit()) or len(days) > 3 or not 0 <= int(days) <= 365:
         raise InvalidInput("a whole number of days from 0 to 365", field="return_window_days")
     clean["return_window_days"] = str(int(days))
     for page in PAGES:

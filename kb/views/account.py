@@ -13,6 +13,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kb.security import id_arg, small_int
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter
 from kb.models import Invoice, Order, Product
@@ -87,7 +88,7 @@ def track(lang: str):  # type: ignore[no-untyped-def]
 @login_required
 def orders():  # type: ignore[no-untyped-def]
     """The customer's orders, newest first."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=id_arg))
     rows, total = order_rules.customer_orders(session(), email=current_user.email, page=page)
     return render_template("account/orders.html", orders=rows, total=total, page=page, per_page=10,
                            help=help_article(session(), "invoices", _lang()))
@@ -119,11 +120,13 @@ def change(number: str):  # type: ignore[no-untyped-def]
 def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
     """Run one change; refusals become a message on the order's page."""
     found = _order(number)
-    if request.form.get("version") != str(found.version):
+    version = small_int(request.form.get("version"), default=-1)
+    try:
+        action(found, version)
+    except order_rules.OrderChangedMeanwhile:
+        session().rollback()
         flash(_("The order changed while you were looking at it. Please check it and try again."), "error")
         return redirect(url_for("account.order", number=number))
-    try:
-        action(found)
     except order_rules.OrderAlreadyPacked:
         session().rollback()
         flash(_("Your order has already been packed, so it can no longer be changed. You can return products "
@@ -148,25 +151,24 @@ def _field_message(error: InvalidInput) -> str:
 def change_address(number: str):  # type: ignore[no-untyped-def]
     """Change the delivery address."""
     data = {k: request.form.get(k, "") for k in order_rules.ADDRESS_FIELDS}
-    return _apply(number, lambda o: order_rules.change_address(session(), o, data, now=utcnow()))
+    return _apply(number, lambda o, v: order_rules.change_address(session(), o, data, now=utcnow(), expected_version=v))
 
 
 @bp.post("/tilaus/<number>/rivi/<int:line_id>")
 def change_line(number: str, line_id: int):  # type: ignore[no-untyped-def]
     """Change a line's quantity; 0 removes it."""
-    quantity = request.form.get("quantity", "")
-    if not quantity.isdigit():
-        quantity = "-1"
-    return _apply(number, lambda o: order_rules.change_quantity(session(), o, line_id, int(quantity), now=utcnow()))
+    quantity = small_int(request.form.get("quantity"), default=-1, maximum=1000)
+    return _apply(number, lambda o, v: order_rules.change_quantity(session(), o, line_id, quantity, now=utcnow(),
+                                                                       expected_version=v))
 
 
 @bp.post("/tilaus/<number>/lisaa")
 def add_product(number: str):  # type: ignore[no-untyped-def]
     """Add a product to the order."""
-    quantity = request.form.get("quantity", "1")
-    quantity_value = int(quantity) if quantity.isdigit() else 0
+    quantity_value = small_int(request.form.get("quantity", "1"), default=0, maximum=1000)
     sku = request.form.get("sku", "")[:64]
-    return _apply(number, lambda o: order_rules.add_product(session(), o, sku, quantity_value, now=utcnow()))
+    return _apply(number, lambda o, v: order_rules.add_product(session(), o, sku, quantity_value, now=utcnow(),
+                                                                    expected_version=v))
 
 
 @bp.post("/tilaus/<number>/peru")
@@ -176,7 +178,7 @@ def cancel(number: str):  # type: ignore[no-untyped-def]
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the cancellation."), "error")
         return redirect(url_for("account.change", number=number))
-    return _apply(number, lambda o: order_rules.cancel_order(session(), o, now=utcnow()))
+    return _apply(number, lambda o, v: order_rules.cancel_order(session(), o, now=utcnow(), expected_version=v))
 
 
 @bp.route("/tili/palautukset/uusi")
@@ -209,7 +211,7 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
         lines = {}
         for line in found.lines:
             raw = request.form.get(f"qty-{line.id}", "0") or "0"
-            lines[line.id] = int(raw) if raw.isdigit() else -1
+            lines[line.id] = small_int(raw, default=-1, maximum=1000)
         req = return_rules.ReturnRequest(
             lines={k: v for k, v in lines.items() if v}, reason=request.form.get("reason", ""),
             resolution=request.form.get("resolution", ""), comment=request.form.get("comment", ""),

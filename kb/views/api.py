@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.db import commit, session, utcnow
 from kb.extensions import csrf, limiter
-from kb.security import visitor_id
+from kb.security import small_int, visitor_id
 from kb.services import articles as kb_articles
 from kb.services.errors import NotFound
 from kb.services.markdown_render import render_markdown
@@ -49,17 +49,18 @@ def search():  # type: ignore[no-untyped-def]
     lang = request.args.get("lang") or None
     if lang is not None and lang not in current_app.config["LANGUAGES"]:
         raise ApiError(400, "unknown language", "lang")
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 1000:
+    page = str(small_int(request.args.get("page", "1"), default=0, maximum=1000))
+    if page == "0":
         raise ApiError(400, "page must be a number from 1 to 1000", "page")
     db = session()
+    category = (request.args.get("category") or "")[:80] or None
     try:
-        results = search_articles(db, query, language=lang, category=request.args.get("category") or None,
+        results = search_articles(db, query, language=lang, category=category,
                                   page=int(page), per_page=current_app.config["SEARCH_PER_PAGE"])
     except IndexUnavailable:
         raise ApiError(503, "search is temporarily unavailable") from None
     if results.query and request.args.get("as_you_type") != "1" and int(page) == 1:
-        log_search(db, results.query, language=lang or "", category=request.args.get("category") or None,
+        log_search(db, results.query, language=lang or "", category=category,
                    result_count=results.total, visitor=visitor_id(), now=utcnow())
         commit()
     return jsonify(

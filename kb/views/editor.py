@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
+from kb.security import id_arg
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
@@ -66,9 +67,9 @@ def _form() -> editorial.ArticleForm:
     form = request.form
     return editorial.ArticleForm(
         title=form.get("title", ""), body=form.get("body", "").replace("\r\n", "\n"),
-        language=form.get("language", ""), category_id=form.get("category_id", type=int),
+        language=form.get("language", ""), category_id=form.get("category_id", type=id_arg),
         slug=form.get("slug", ""), tags=form.get("tags", ""),
-        translation_of_id=form.get("translation_of_id", type=int))
+        translation_of_id=form.get("translation_of_id", type=id_arg))
 
 
 def _edit_page(article: Article | None, form: editorial.ArticleForm, *, errors: dict | None = None,
@@ -96,7 +97,7 @@ def articles():  # type: ignore[no-untyped-def]
     """Articles with filters: language, category, status, translation missing or behind."""
     db = session()
     args = request.args
-    filters = editorial.ArticleFilters(language=args.get("language", ""), category_id=args.get("category", type=int),
+    filters = editorial.ArticleFilters(language=args.get("language", ""), category_id=args.get("category", type=id_arg),
                                        status=args.get("status", ""), translation=args.get("translation", ""),
                                        query=args.get("q", ""))
     rows = editorial.list_articles(db, filters)
@@ -120,7 +121,7 @@ def new_article():  # type: ignore[no-untyped-def]
         flash(_("Draft saved."), "success")
         return redirect(url_for("editor.edit_article", article_id=article.id))
     form = editorial.ArticleForm(title="", body="", language=request.args.get("language", "fi"), category_id=None)
-    original_id = request.args.get("translation_of", type=int)
+    original_id = request.args.get("translation_of", type=id_arg)
     original = db.get(Article, original_id) if original_id else None
     if original is not None:
         form = editorial.ArticleForm(title=original.title, body=original.body, language=form.language,
@@ -242,9 +243,9 @@ def categories():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         form = request.form
         try:
-            editorial.save_category(db, category_id=form.get("category_id", type=int),
+            editorial.save_category(db, category_id=form.get("category_id", type=id_arg),
                                     names={lang: form.get(f"name_{lang}", "") for lang in ("fi", "sv", "en")},
-                                    position=form.get("position", 100, type=int), slug=form.get("slug", ""))
+                                    position=form.get("position", 100, type=id_arg), slug=form.get("slug", ""))
         except NotFound:
             abort(404)
         except InvalidInput as error:
@@ -318,7 +319,7 @@ def cover_topic(snapshot_id: int, rank: int):  # type: ignore[no-untyped-def]
     """Record that an existing article answers the topic, and teach the suggester so."""
     topic = _topic(snapshot_id, rank)
     try:
-        gap_review.cover_topic(session(), topic, request.form.get("article_id", type=int), by=current_user.id,
+        gap_review.cover_topic(session(), topic, request.form.get("article_id", type=id_arg), by=current_user.id,
                                now=utcnow())
     except InvalidInput:
         session().rollback()
@@ -348,7 +349,7 @@ def dismiss_topic(snapshot_id: int, rank: int):  # type: ignore[no-untyped-def]
 # ---------- article health
 
 def _period() -> int:
-    days = request.args.get("days", 30, type=int)
+    days = request.args.get("days", 30, type=id_arg)
     return days if days in HEALTH_PERIODS else 30
 
 

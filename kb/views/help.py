@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from kb.db import commit, session, utcnow
 from kb.extensions import select_locale
-from kb.security import visitor_id
+from kb.security import id_arg, visitor_id
 from kb.services import articles as kb_articles
 from kb.services.errors import NotFound
 from kb.services.search_log import log_search, record_click
@@ -82,7 +82,7 @@ def article(slug: str):  # type: ignore[no-untyped-def]
     if art.language != g.lang:
         return redirect(url_for("help.article", lang=art.language, slug=slug), 301)
     kb_articles.count_view(db, art)
-    from_search = request.args.get("s", type=int)
+    from_search = request.args.get("s", type=id_arg)
     if from_search:
         record_click(db, from_search, art, visitor=visitor_id())
     commit()
@@ -118,8 +118,8 @@ def search():  # type: ignore[no-untyped-def]
     """Full-text search with filters, pagination and "did you mean"."""
     db = session()
     query = request.args.get("q", "")
-    category_slug = request.args.get("category") or None
-    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    category_slug = (request.args.get("category") or "")[:80] or None
+    page = max(1, min(request.args.get("page", 1, type=id_arg), 1000))
     per_page = current_app.config["SEARCH_PER_PAGE"]
     results, log_id, unavailable = None, None, False
     if query.strip():
