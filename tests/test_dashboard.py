@@ -141,10 +141,11 @@ def test_figures_match_hand_computation(app, figures) -> None:
     # CSAT answered in the period: A 5, B 4, C 3 -> 12 / 3 = 4.0; CES: A 6, C 4 -> 10 / 2 = 5.0.
     # (D never answered; G answered before the period.)
     assert board.survey == metrics.SurveyStats(4.0, 3, 5.0, 2)
-    # Deflection: 3 deflected + 1 solved in the period (one deflected on 10 March left out; "opened" ignored);
-    # form tickets C, D, F = 3. Rate 4 / (4 + 3) = 4/7.
-    assert (board.deflection.deflected, board.deflection.solved, board.deflection.form_tickets) == (3, 1, 3)
-    assert board.deflection.rate == pytest.approx(4 / 7)
+    # Deflection: 3 deflected events + 5 suggestions opened on 5 March with no inquiry after them within
+    # 24 h (intake's rule) = 8, + 1 solved in the period (the deflected event of 10 March is left out);
+    # form tickets C, D, F = 3. Rate 9 / (9 + 3) = 0.75.
+    assert (board.deflection.deflected, board.deflection.solved, board.deflection.form_tickets) == (8, 1, 3)
+    assert board.deflection.rate == pytest.approx(9 / 12)
     # Searches in the period: palautus x3 (case folded), lahjakortti x2 (none found), formula x1, script x1.
     assert board.top_searches == [("palautus", 3, 0), ("lahjakortti", 2, 2), (SCRIPT, 1, 1), (FORMULA.lower(), 1, 1)]
     assert board.zero_result_searches == [("lahjakortti", 2), (SCRIPT, 1), (FORMULA.lower(), 1)]
@@ -173,7 +174,7 @@ def test_figures_for_one_agent_and_one_channel(app, figures) -> None:
     assert form.backlog == 2
     assert form.survey == metrics.SurveyStats(3.0, 1, 4.0, 1)
     # Deflection and searches cover the whole help center, whatever the channel.
-    assert form.deflection.rate == pytest.approx(4 / 7)
+    assert form.deflection.rate == pytest.approx(9 / 12)
 
 
 @pytest.mark.parametrize("values, median, p90", [
@@ -244,7 +245,7 @@ def test_dashboard_page_shows_the_figures(app, figures) -> None:
     assert kpi(html, "backlog").startswith("Backlog 4")
     assert "4 / 5" in kpi(html, "csat") and "3 responses" in kpi(html, "csat")
     assert "5 / 7" in kpi(html, "ces") and "2 responses" in kpi(html, "ces")
-    assert "57.1%" in kpi(html, "deflection")
+    assert "75%" in kpi(html, "deflection") and "9 contacts avoided" in kpi(html, "deflection")
     # charts: data as JSON (not executed, so the CSP does not block it), drawn by a script from 'self'
     parser = ScriptTags()
     parser.feed(html)
@@ -277,7 +278,7 @@ def test_csv_exports(app, figures) -> None:
         ["first_response_median_hours", "1.0", "5"], ["first_response_p90_hours", "24.0", "5"],
         ["resolution_median_hours", "4.0", "3"], ["resolution_p90_hours", "24.0", "3"],
         ["replies_per_inquiry", "1.6", "5"], ["backlog", "4", "4"], ["csat_mean", "4.0", "3"],
-        ["ces_mean", "5.0", "2"], ["deflection_rate", "0.5714", "7"]]
+        ["ces_mean", "5.0", "2"], ["deflection_rate", "0.75", "12"]]
     assert read_csv(client.get(f"/admin/dashboard.csv?table=per_day&{query}"))[1:3] == [["2026-03-02", "2"],
                                                                                         ["2026-03-03", "1"]]
     assert read_csv(client.get(f"/admin/dashboard.csv?table=by_type&{query}"))[1:] == [

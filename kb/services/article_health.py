@@ -184,10 +184,15 @@ def article_figures(session: Session, articles: list[Article], *, start: datetim
         inserted[article_id].add(f"t{ticket_id}")
     counters = {ArticleEventKind.OPENED: "opened", ArticleEventKind.DEFLECTED: "deflected",
                 ArticleEventKind.SOLVED: "solved"}
-    for event_id, article_id, kind, ticket_id in session.execute(
-            select(ArticleEvent.id, ArticleEvent.article_id, ArticleEvent.kind, ArticleEvent.ticket_id)
+    from kb.services.intake import DEFLECTION_WINDOW
+
+    for event_id, article_id, kind, ticket_id, created_at in session.execute(
+            select(ArticleEvent.id, ArticleEvent.article_id, ArticleEvent.kind, ArticleEvent.ticket_id,
+                   ArticleEvent.created_at)
             .where(ArticleEvent.article_id.in_(ids), ArticleEvent.created_at.between(start, end))):
         key = f"t{ticket_id}" if ticket_id is not None else f"e{event_id}"
+        if kind is ArticleEventKind.OPENED and ticket_id is None and created_at + DEFLECTION_WINDOW <= end:
+            figures[article_id].deflected += 1  # opened from the contact form, no inquiry followed (intake's rule)
         if kind is ArticleEventKind.SUGGESTED:
             suggested[article_id].add(key)
         elif kind is ArticleEventKind.INSERTED:

@@ -95,6 +95,7 @@ def answer_history(session: Session, *, now: datetime, timezone: str = "Europe/H
 def search_history(session: Session, search_index: SearchIndex, *, now: datetime) -> int:
     """Visitors' searches over three weeks, counted by the real index; some open a result."""
     rng = _rng("search", now.date())
+    ticket_ids = list(session.scalars(select(Ticket.id).order_by(Ticket.id)))
     logged = 0
     for day in range(21):
         for _ in range(rng.randint(4, 11)):
@@ -108,11 +109,10 @@ def search_history(session: Session, search_index: SearchIndex, *, now: datetime
             clicked = None
             if results.results and rng.random() < 0.7:
                 clicked = results.results[0].id
+                # half of those who open an article still write to customer service (the ticket is linked)
+                contacted = rng.choice(ticket_ids) if ticket_ids and rng.random() < 0.5 else None
                 session.add(ArticleEvent(article_id=clicked, kind=ArticleEventKind.OPENED, visitor=visitor,
-                                         created_at=at))
-                if rng.random() < 0.5:
-                    session.add(ArticleEvent(article_id=clicked, kind=ArticleEventKind.DEFLECTED,
-                                             visitor=visitor, created_at=at + timedelta(minutes=3)))
+                                         ticket_id=contacted, created_at=at))
             session.add(SearchLog(query=query, language=language, result_count=results.total,
                                   clicked_article_id=clicked, visitor=visitor, created_at=at))
             logged += 1

@@ -304,7 +304,11 @@ def deflection(session: Session, period: Period) -> Deflection:
     form = session.scalar(select(func.count(Ticket.id)).where(
         Ticket.channel == ChannelKind.FORM, Ticket.inquiry_type != "spam", Ticket.created_at >= period.since,
         Ticket.created_at < period.until)) or 0
-    return Deflection(rows.get(ArticleEventKind.DEFLECTED, 0), rows.get(ArticleEventKind.SOLVED, 0), form)
+    # contact-form suggestions opened and not followed by an inquiry (intake's rule) + explicit events
+    from kb.services.intake import deflection_counts
+
+    opened = deflection_counts(session, period.since, period.until).deflected
+    return Deflection(rows.get(ArticleEventKind.DEFLECTED, 0) + opened, rows.get(ArticleEventKind.SOLVED, 0), form)
 
 
 def top_searches(session: Session, period: Period, *, limit: int = 10) -> list[tuple[str, int, int]]:
