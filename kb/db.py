@@ -7,12 +7,13 @@ derived data never gets ahead of the database.
 """
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -48,6 +49,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+    """A status-like enum stored by its value as VARCHAR(16), portable across SQLite and PostgreSQL."""
+    return Enum(enum_class, native_enum=False, length=16, values_callable=lambda e: [str(m.value) for m in e])
 
 
 def utcnow() -> datetime:

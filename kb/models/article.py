@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class ArticleStatus(enum.StrEnum):
@@ -48,7 +48,7 @@ class Article(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[ArticleStatus] = mapped_column(
-        Enum(ArticleStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(ArticleStatus),
         default=ArticleStatus.PUBLISHED,
     )
     #: The original this article translates; originals point nowhere.

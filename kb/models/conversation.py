@@ -5,14 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(m.value) for m in enum_class]
 
 
 class MessageKind(enum.StrEnum):
@@ -28,8 +25,7 @@ class TicketMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    kind: Mapped[MessageKind] = mapped_column(Enum(MessageKind, native_enum=False, length=16,
-                                                   values_callable=_values))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -110,8 +106,7 @@ class ArticleEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    kind: Mapped[ArticleEventKind] = mapped_column(Enum(ArticleEventKind, native_enum=False, length=16,
-                                                        values_callable=_values))
+    kind: Mapped[ArticleEventKind] = mapped_column(enum_column(ArticleEventKind))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     visitor: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

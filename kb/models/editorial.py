@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class ArticleRevision(Base):
@@ -46,8 +46,7 @@ class GapDecision(Base):
     __tablename__ = "gap_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[GapDecisionKind] = mapped_column(Enum(GapDecisionKind, native_enum=False, length=16,
-                                                       values_callable=lambda e: [str(m.value) for m in e]))
+    kind: Mapped[GapDecisionKind] = mapped_column(enum_column(GapDecisionKind))
     title: Mapped[str] = mapped_column(String(500))
     #: The imported ids of the topic's inquiries when decided.
     inquiry_ids: Mapped[list[str]] = mapped_column(JSON, default=list)

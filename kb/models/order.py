@@ -4,14 +4,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(m.value) for m in enum_class]
 
 
 class OrderStatus(enum.StrEnum):
@@ -53,8 +50,7 @@ class Order(Base):
     number: Mapped[str] = mapped_column(String(64), unique=True)
     #: Lower-cased e-mail: the customer who owns the order.
     email: Mapped[str] = mapped_column(String(254), index=True)
-    status: Mapped[OrderStatus] = mapped_column(Enum(OrderStatus, native_enum=False, length=16,
-                                                     values_callable=_values))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: {"name", "street", "postal_code", "city", "country", "phone"}
@@ -154,8 +150,7 @@ class Return(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     #: One per rendered form: a double click or retry finds the first registration.
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[ReturnStatus] = mapped_column(Enum(ReturnStatus, native_enum=False, length=16,
-                                                      values_callable=_values), default=ReturnStatus.REGISTERED)
+    status: Mapped[ReturnStatus] = mapped_column(enum_column(ReturnStatus), default=ReturnStatus.REGISTERED)
     #: "refund" or "exchange".
     resolution: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(30))

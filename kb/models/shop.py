@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import JSON, Date, Enum, String
+from sqlalchemy import JSON, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base
+from kb.db import Base, enum_column
 
 
 class ChannelKind(enum.StrEnum):
@@ -23,7 +23,7 @@ class Channel(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ChannelKind] = mapped_column(
-        Enum(ChannelKind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        enum_column(ChannelKind)
     )
     position: Mapped[int] = mapped_column(default=100)
     labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 from kb.models.article import Article
 from kb.models.conversation import TicketMessage
 from kb.models.shop import ChannelKind
 
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(m.value) for m in enum_class]
 
 
 class TicketStatus(enum.StrEnum):
@@ -38,16 +35,14 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The shop's own id for imported inquiries; Neuvo's reference for its own.
     external_id: Mapped[str] = mapped_column(String(120), unique=True)
-    channel: Mapped[ChannelKind] = mapped_column(Enum(ChannelKind, native_enum=False, length=16,
-                                                      values_callable=_values))
+    channel: Mapped[ChannelKind] = mapped_column(enum_column(ChannelKind))
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(2))
     customer_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     order_number: Mapped[str] = mapped_column(String(64), default="", index=True)
     inquiry_type: Mapped[str] = mapped_column(String(20), default="")
-    status: Mapped[TicketStatus] = mapped_column(Enum(TicketStatus, native_enum=False, length=16,
-                                                      values_callable=_values), default=TicketStatus.NEW)
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus), default=TicketStatus.NEW)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The customer's account, when the inquiry came from a logged-in customer.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -101,8 +96,7 @@ class TicketArticleLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    source: Mapped[LinkSource] = mapped_column(Enum(LinkSource, native_enum=False, length=16,
-                                                    values_callable=_values))
+    source: Mapped[LinkSource] = mapped_column(enum_column(LinkSource))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

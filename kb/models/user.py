@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kb.db import Base, UTCDateTime, utcnow
+from kb.db import Base, UTCDateTime, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -25,7 +25,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     language: Mapped[str] = mapped_column(String(2), default="fi")
     #: Bumped on logout, password change and disabling; sessions carry it and die when it moves.
     session_version: Mapped[int] = mapped_column(default=1)
