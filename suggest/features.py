@@ -34,7 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 Triple = tuple[str, str, str]
-DEFAULT_CHAR_WEIGHTS = {"fi": 0.5, "sv": 0.4, "en": 0.2}
+DEFAULT_CHAR_WEIGHTS = {"fi": 0.7, "sv": 0.4, "en": 0.2}
 # Languages whose words also yield a truncation token (the first ``prefix_length`` letters):
 # the Finnish Snowball stemmer is uneven ("tilaukseni" -> "tilau", "tilaukset" -> "tilauks",
 # "toimitetaan" -> "toimit", "toimitamme" -> "toim"), truncation joins such forms.
