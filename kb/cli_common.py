@@ -1,9 +1,10 @@
 """Helpers shared by the ``neuvo`` command modules (:mod:`kb.cli`, :mod:`kb.cli_import`)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -30,6 +31,16 @@ def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def from_file(path: str) -> Iterator[None]:
+    """Name ``path`` in a domain error raised while its rows are written (validation already names it)."""
+    try:
+        yield
+    except InvalidInput as error:
+        error.source = path
+        raise
 
 
 def _store_mails(mails: list[Any]) -> Any:

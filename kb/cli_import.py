@@ -8,9 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb.cli_common import _progress, _store_mails, domain_errors, matchers
+from kb.cli_common import _progress, _store_mails, domain_errors, from_file, matchers
 from kb.db import commit, session, utcnow
-from kb.services.errors import InvalidInput
 
 
 @click.group("import")
@@ -30,11 +29,8 @@ def import_articles_command(file: str) -> None:
 
     items = load(file, parse_article)
     check_unique(items, lambda a: a.slug, "slug", file)
-    try:
+    with from_file(file):
         created, updated = upsert_articles(session(), items, now=utcnow())
-    except InvalidInput as error:
-        error.source = file
-        raise
     commit()
     drain_outbox(session(), index())
     commit()
@@ -54,11 +50,8 @@ def import_inquiries_command(file: str) -> None:
     items = load(file, parse_inquiry)
     check_unique(items, lambda i: i.id, "id", file)
     now = utcnow()
-    try:
+    with from_file(file):
         tickets, created = upsert_inquiries(session(), items, now=now)
-    except InvalidInput as error:
-        error.source = file
-        raise
     matcher = matchers().current(session(), refit=True, progress=_progress)
     attach_suggestions(session(), tickets, matcher, now=now)
     commit()
@@ -74,11 +67,8 @@ def import_orders_command(file: str) -> None:
     from kb.services.order_import import load_orders, upsert_orders
 
     items = load_orders(file)
-    try:
+    with from_file(file):
         _, created = upsert_orders(session(), items, now=utcnow())
-    except InvalidInput as error:
-        error.source = file
-        raise
     commit()
     click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
 

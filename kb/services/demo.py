@@ -57,7 +57,6 @@ def demo_articles(directory: Path = DEMO_DIR) -> list[ArticleInput]:
             try:
                 items.append(parse_article(row))
             except InvalidInput as error:
-                error.source = str(path)
                 raise InvalidInput(error.message, field=error.field, source=str(path)) from None
     return items
 
