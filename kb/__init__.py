@@ -59,6 +59,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     app.register_blueprint(admin.bp)
     app.add_url_rule("/", endpoint="root", view_func=help.root)
     app.add_url_rule("/favicon.ico", endpoint="favicon", view_func=help.favicon)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
 
 

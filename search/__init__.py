@@ -7,6 +7,7 @@ of the database that :meth:`SearchIndex.rebuild` recreates at any time.
 """
 
 from search.index import SearchIndex
+from search.schema import document_version
 from search.text import normalise_query
 from search.types import Hit, IndexBusy, IndexedArticle, IndexUnavailable, SearchResults
 
@@ -17,5 +18,6 @@ __all__ = [
     "IndexedArticle",
     "SearchIndex",
     "SearchResults",
+    "document_version",
     "normalise_query",
 ]

@@ -11,7 +11,11 @@ Contract:
   :meth:`search`, :meth:`upsert`, :meth:`delete`, :meth:`doc_ids` and
   :meth:`suggest_titles`; the index is a cache and ``rebuild`` recovers it.
 * Writes take the Whoosh writer lock for at most :attr:`lock_timeout` seconds
-  (then :class:`IndexBusy`); never an ``AsyncWriter``.
+  (then :class:`IndexBusy`); never an ``AsyncWriter``. :meth:`apply` writes
+  upserts and deletions in one commit and then, never before, the caller's
+  checkpoint (its position in a change log; :meth:`checkpoint` reads it back).
+  :meth:`exclusive` is the per-machine lock that callers hold so that one
+  process at a time brings the index up to date.
 * Each ``SearchIndex`` keeps one searcher, guarded by a lock, refreshed after
   its own writes and when another process commits or swaps the index.
 * Searching never raises for typed text (see :mod:`search.query`).
@@ -26,8 +30,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from whoosh import index as windex
 from whoosh.query import Prefix, Query, Term
@@ -35,16 +39,20 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from search.execute import MAX_DEPTH, QueryExecution, _hit, _hit_from, _restriction  # noqa: F401 (MAX_DEPTH re-exported)
+from search.locking import exclusive
 from search.query import plan
 from search.ranking import ArrayScorer
 from search.schema import document_fields
 from search.storage import (
+    LOCK,
     live_dir,
     new_generation,
     pointer_name,
     pointer_signature,
+    read_checkpoint,
     remove_old_generations,
     unavailable,
+    write_checkpoint,
     write_pointer,
 )
 from search.text import normalise_query, words
@@ -98,18 +106,30 @@ class SearchIndex(QueryExecution):
         self,
         docs: Iterable[IndexedArticle],
         progress: Callable[[int], None] | None = None,
+        *,
+        checkpoint: int | None = None,
     ) -> int:
         """Index ``docs`` into a new generation and swap it in; returns the count.
 
-        ``progress`` is called with the number of articles indexed so far.
+        ``progress`` is called with the number of articles indexed so far;
+        ``checkpoint`` is stored with the new generation before it goes live.
         """
-        name, count = new_generation(self.path, docs, progress)
+        name, count = new_generation(self.path, docs, progress, checkpoint)
         previous = pointer_name(self.path)
         write_pointer(self.path, name)
         remove_old_generations(self.path, keep={name, previous})
         with self._lock:
             self._close_searcher()
         return count
+
+    def checkpoint(self) -> int | None:
+        """The checkpoint stored with the live generation; None without one (or without an index)."""
+        location = live_dir(self.path)
+        return None if location is None else read_checkpoint(location)
+
+    def exclusive(self, timeout: float) -> AbstractContextManager[bool]:
+        """Hold this machine's update lock (yields False if not obtained within ``timeout`` s)."""
+        return exclusive(os.path.join(self.path, LOCK), timeout)
 
     def close(self) -> None:
         """Release the searcher and its open files."""
@@ -126,17 +146,42 @@ class SearchIndex(QueryExecution):
 
     def upsert(self, docs: Iterable[IndexedArticle]) -> None:
         """Add or replace articles by id."""
-        with self._writer() as writer:
-            for doc in docs:
-                writer.update_document(**document_fields(doc))
+        self.apply(upserts=docs)
 
     def delete(self, ids: Iterable[int]) -> None:
         """Remove articles by id (unknown ids are ignored)."""
-        with self._writer() as writer:
-            for article_id in ids:
+        self.apply(deletes=ids)
+
+    def apply(
+        self,
+        upserts: Iterable[IndexedArticle] = (),
+        deletes: Iterable[int] = (),
+        *,
+        checkpoint: int | None = None,
+    ) -> None:
+        """Add or replace ``upserts`` and remove ``deletes`` in one commit, then store ``checkpoint``.
+
+        A crash between the two leaves the previous checkpoint: the caller
+        applies the same changes again, which gives the same index.
+        """
+        with self._writer() as (writer, location):
+            for doc in upserts:
+                writer.update_document(**document_fields(doc))
+            for article_id in deletes:
                 writer.delete_by_term("id", str(int(article_id)))
+        if checkpoint is not None:
+            try:
+                write_checkpoint(location, checkpoint)
+            except OSError as exc:
+                raise IndexUnavailable(f"cannot store the index checkpoint: {exc}") from exc
 
     # -- reads ---------------------------------------------------------------
+
+    def versions(self) -> dict[int, str | None]:
+        """Each live article's id and indexed version (:func:`search.schema.document_version`)."""
+        with self._reading() as searcher:
+            return {int(fields["id"]): fields.get("version")
+                    for fields in searcher.reader().all_stored_fields()}
 
     def doc_ids(self) -> set[int]:
         """Ids of all live articles in the index, to verify it against the database."""
@@ -259,8 +304,8 @@ class SearchIndex(QueryExecution):
                 log.debug("closing searcher failed", exc_info=True)
         self._searcher, self._signature, self._arrays = None, None, None
 
-    def _open_index(self) -> windex.Index:
-        location = live_dir(self.path)
+    def _open_index(self, location: str | None = None) -> windex.Index:
+        location = location or live_dir(self.path)
         if location is None:
             raise IndexUnavailable(f"no search index at {self.path}")
         try:
@@ -270,8 +315,12 @@ class SearchIndex(QueryExecution):
         raise error
 
     @contextmanager
-    def _writer(self) -> Iterator[IndexWriter]:
-        ix = self._open_index()
+    def _writer(self) -> Iterator[tuple[IndexWriter, str]]:
+        """A writer on the live generation, and that generation's directory."""
+        location = live_dir(self.path)
+        if location is None:
+            raise IndexUnavailable(f"no search index at {self.path}")
+        ix = self._open_index(location)
         try:
             try:
                 writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
@@ -281,7 +330,7 @@ class SearchIndex(QueryExecution):
                 raise IndexUnavailable(str(exc)) from exc
             error: IndexUnavailable | None = None
             try:
-                yield writer
+                yield writer, location
             except (IndexUnavailable, IndexBusy):
                 writer.cancel()
                 raise

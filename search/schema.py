@@ -8,7 +8,9 @@ the stemmed fields there are:
 * ``parts_fi``/``parts_sv``: stems of trailing compound members
   ("toimitusaika" -> "aika"), searched with a low boost;
 * ``spell``: unstemmed folded words of title and body, for "did you mean";
-* ``prefix``: unstemmed folded title words, for search-as-you-type.
+* ``prefix``: unstemmed folded title words, for search-as-you-type;
+* ``version``: a digest of the article as indexed (:func:`document_version`),
+  so the index can be compared with its source.
 
 Every analyzer component is a module-level class holding only plain data, so
 the schema pickles and unpickles wherever the index is opened.
@@ -16,7 +18,10 @@ the schema pickles and unpickles wherever the index is opened.
 
 from __future__ import annotations
 
-from typing import Iterator
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from whoosh.analysis import Analyzer, Filter, RegexTokenizer, StopFilter, Token
 from whoosh.fields import ID, STORED, TEXT, Schema
@@ -124,6 +129,7 @@ def build_schema() -> Schema:
         "text": STORED(),
         "spell": TEXT(analyzer=plain_analyzer(), phrase=False),
         "prefix": TEXT(analyzer=plain_analyzer(), phrase=False),
+        "version": STORED(),
     }
     for language in LANGUAGES:
         analyzer = language_analyzer(language)
@@ -152,9 +158,27 @@ def document_fields(article: IndexedArticle) -> dict[str, str]:
         "text": text[:MAX_STORED_TEXT],
         "spell": f"{title} {body}",
         "prefix": title,
+        "version": document_version(article),
         f"title_{language}": title,
         f"body_{language}": body,
     }
     if language in COMPOUND_LANGUAGES:
         doc[f"parts_{language}"] = f"{title} {body}"
     return doc
+
+
+def document_version(article: IndexedArticle) -> str:
+    """A digest of everything the index takes from ``article`` (equal digests: same entry)."""
+    parts = [
+        article.id, article.slug, article.language, article.title, article.body,
+        article.category, list(article.tags),
+        _utc_iso(article.updated_at),
+    ]
+    encoded = json.dumps(parts, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+def _utc_iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).isoformat()

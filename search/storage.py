@@ -5,18 +5,26 @@ a ``CURRENT`` file naming the live one. A new generation is built under a
 ``.tmp-*`` name, renamed, and made live by replacing ``CURRENT`` atomically
 (``os.replace`` after ``fsync``). The previous generation is kept for readers
 in other processes; older ones and abandoned temporary builds are removed.
+
+A generation may carry a checkpoint (``checkpoint.json``): the caller's
+position in its own change log that the generation's documents reflect. It is
+written into a new generation before that generation goes live, and replaced
+atomically after each later commit, never before the data it describes. The
+``LOCK`` file beside the generations serialises writers on one machine
+(:mod:`search.locking`).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import tempfile
 import time
 import traceback
 import warnings
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from whoosh import index as windex
 
@@ -26,6 +34,8 @@ from search.types import IndexedArticle, IndexUnavailable
 POINTER = "CURRENT"
 GENERATION_PREFIX = "gen-"
 BUILD_PREFIX = ".tmp-"
+CHECKPOINT = "checkpoint.json"
+LOCK = "LOCK"
 
 
 def pointer_name(root: str) -> str | None:
@@ -59,13 +69,18 @@ def live_dir(root: str) -> str | None:
 
 
 def new_generation(
-    root: str, docs: Iterable[IndexedArticle], progress: Callable[[int], None] | None
+    root: str,
+    docs: Iterable[IndexedArticle],
+    progress: Callable[[int], None] | None,
+    checkpoint: int | None = None,
 ) -> tuple[str, int]:
     """Build a complete generation from ``docs`` in ``root``; returns (name, count)."""
     os.makedirs(root, exist_ok=True)
     building = tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=root)
     try:
         count = build(building, docs, progress)
+        if checkpoint is not None:
+            write_checkpoint(building, checkpoint)
         name = f"{GENERATION_PREFIX}{time.time_ns():020d}-{os.urandom(4).hex()}"
         os.rename(building, os.path.join(root, name))
     except BaseException:
@@ -76,13 +91,33 @@ def new_generation(
 
 def write_pointer(root: str, name: str) -> None:
     """Make generation ``name`` live, atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=BUILD_PREFIX, dir=root)
+    _replace_file(root, POINTER, name + "\n")
+
+
+def read_checkpoint(location: str) -> int | None:
+    """The checkpoint stored in generation ``location``; None if absent or unreadable."""
+    try:
+        with open(os.path.join(location, CHECKPOINT), encoding="utf-8") as fh:
+            value = json.load(fh).get("checkpoint")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def write_checkpoint(location: str, value: int) -> None:
+    """Replace generation ``location``'s checkpoint atomically."""
+    _replace_file(location, CHECKPOINT, json.dumps({"checkpoint": int(value)}) + "\n")
+
+
+def _replace_file(directory: str, name: str, text: str) -> None:
+    """Write ``text`` to ``directory/name`` so readers see the old or the new file, whole."""
+    fd, tmp = tempfile.mkstemp(prefix=BUILD_PREFIX, dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(name + "\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, os.path.join(root, POINTER))
+        os.replace(tmp, os.path.join(directory, name))
     except BaseException:
         _remove(tmp)
         raise

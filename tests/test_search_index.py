@@ -203,3 +203,80 @@ def test_array_scoring_equals_whoosh(fresh, query):
     assert [h.id for h in fast.results] == [h.id for h in slow.results]
     assert [h.score for h in fast.results] == pytest.approx([h.score for h in slow.results])
     assert 22 not in {h.id for h in fast.results}
+
+
+# -- several processes per machine: checkpoints, versions, the update lock ----
+
+
+def _live(root: Path) -> Path:
+    return root / (root / "CURRENT").read_text().strip()
+
+
+def test_checkpoint_travels_with_its_generation(tmp_path):
+    index = SearchIndex(tmp_path / "index")
+    assert index.checkpoint() is None  # no index yet
+    index.rebuild(ARTICLES[:3], checkpoint=5)
+    assert index.checkpoint() == 5
+    index.apply(upserts=[A(30, "lahjakortit", "fi", "Lahjakortit", "Lahjakortti on voimassa.", "maksaminen")],
+                deletes=[1], checkpoint=7)
+    assert index.checkpoint() == 7
+    assert slugs(index.search("lahjakortti")) == ["lahjakortit"] and index.search("palautus").total == 0
+    index.apply(upserts=ARTICLES[:1])  # no checkpoint given: the stored one stays
+    assert index.checkpoint() == 7
+    index.rebuild(ARTICLES, checkpoint=3)  # a new generation brings its own
+    assert index.checkpoint() == 3
+    (_live(Path(index.path)) / "checkpoint.json").write_text("{not json")
+    assert index.checkpoint() is None  # unreadable: the caller rebuilds
+    index.rebuild(ARTICLES)
+    assert index.checkpoint() is None
+    index.close()
+
+
+def test_versions_tell_which_article_version_is_indexed(fresh):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from search import document_version
+
+    assert fresh.versions() == {a.id: document_version(a) for a in ARTICLES}
+    edited = replace(ARTICLES[0], title="Palautukset", updated_at=datetime(2026, 11, 24, tzinfo=UTC))
+    assert document_version(edited) != document_version(ARTICLES[0])
+    fresh.apply(upserts=[edited], deletes=[2])
+    versions = fresh.versions()
+    assert versions[1] == document_version(edited) and 2 not in versions
+
+
+def test_update_lock_excludes_threads_and_processes_and_dies_with_its_holder(fresh):
+    import signal
+    import threading
+
+    with fresh.exclusive(0) as held:
+        assert held
+        other: list[bool] = []
+
+        def try_lock() -> None:
+            with fresh.exclusive(0) as got:
+                other.append(got)
+
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join()
+        assert other == [False]
+    code = (
+        "import sys, time; from search import SearchIndex\n"
+        "with SearchIndex(sys.argv[1]).exclusive(5) as held:\n"
+        "    print(held, flush=True); time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, fresh.path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        with fresh.exclusive(0) as held:
+            assert not held
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        with fresh.exclusive(5) as held:
+            assert held  # a killed holder never leaves the lock held
+    finally:
+        holder.kill()
+        holder.wait(10)
+        holder.stdout.close()

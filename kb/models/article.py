@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kb.db import Base, UTCDateTime, enum_column, utcnow
@@ -85,16 +85,20 @@ class ArticleFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class IndexOutbox(Base):
-    """Articles whose search-index entry is stale.
+class IndexChange(Base):
+    """One change to an article that every app server's search index must apply.
 
-    Written in the same transaction as the article change and drained by one
-    indexer after commit, so a rollback never leaves the index ahead of the
-    database and a failed index write is retried instead of lost.
+    Written in the same transaction as the article change, so a rollback never
+    leaves an index ahead of the database. The log is kept (not deleted when
+    applied): each app server's index remembers the last id it applied and
+    catches up from there; rows older than the retention period are pruned.
+    Ids only grow (AUTOINCREMENT on SQLite, a sequence on PostgreSQL), and
+    writers take a table lock before inserting, so ids become visible in order.
     """
 
-    __tablename__ = "index_outbox"
+    __tablename__ = "index_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     article_id: Mapped[int] = mapped_column(index=True)
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -155,14 +155,17 @@ def feedback_counts(session: Session, article: Article) -> tuple[int, int]:
 
 def ensure_category(session: Session, value: str) -> Category:
     """The category named by slug or name, created (named as given) if new."""
-    slug = slugify(value)
+    slug = slugify(value)[:80].rstrip("-")  # "ﬃ" becomes "ffi": 80 characters can slugify longer than the column
     if not slug:
         raise InvalidInput("category is empty", field="category")
     category = session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
-        category = Category(slug=slug, names={lang: value.strip() for lang in LANGUAGES})
-        session.add(category)
-        session.flush()
+        try:
+            with session.begin_nested():
+                category = Category(slug=slug, names={lang: value.strip() for lang in LANGUAGES})
+                session.add(category)
+        except IntegrityError:  # another writer created it since the SELECT (PostgreSQL does not queue writers)
+            category = session.scalars(select(Category).where(Category.slug == slug)).one()
     return category
 
 

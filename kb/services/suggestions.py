@@ -1,9 +1,11 @@
 """The suggester in the product: fitted models, attaching articles, finding gaps.
 
-Fitted models are derived data kept under the instance's models folder. A
-model is identified by a fingerprint of what it learned from (published
-articles and agents' linked answers); it is refitted when that changes, after a
-bulk import and by ``neuvo reindex``, and never required to exist.
+Fitted models are derived data kept under the app server's models folder
+(``MODELS_PATH``), shared by its processes. A model is identified by a
+fingerprint of what it learned from (published articles and agents' linked
+answers); it is refitted when that changes (by one process at a time, see
+:class:`MatcherStore`), after a bulk import and by ``neuvo reindex``, and never
+required to exist.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,10 +28,14 @@ from kb.models import Article, ArticleStatus, Ticket, TicketArticleLink, TicketS
 from kb.services.search_index import rebuild
 from kb.services.search_log import zero_result_searches
 from search import SearchIndex
+from search.locking import exclusive
 from suggest import ArticleMatcher, ArticleText, GapMiner, GapReport, InquiryText, Ranking
 
 log = logging.getLogger(__name__)
 POINTER = "current.json"
+FIT_LOCK = ".fit.lock"
+#: Seconds a process waits for a sibling's fit before fitting itself (with no model to serve meanwhile).
+FIT_WAIT = 600.0
 ATTACH_K = 5
 
 
@@ -68,60 +76,159 @@ def fingerprint(session: Session) -> str:
     return digest.hexdigest()[:24]
 
 
-class MatcherStore:
-    """Fitted matchers on disk (one folder per fingerprint, a pointer to the current one)."""
+@dataclass(frozen=True)
+class _Fitted:
+    fingerprint: str
+    folder: str
+    matcher: ArticleMatcher
 
-    def __init__(self, path: str | os.PathLike):
+
+class MatcherStore:
+    """Fitted matchers on disk, shared by the processes of one app server.
+
+    A folder per fit and a pointer (``current.json``) to the current one,
+    swapped atomically. Each process keeps the matcher it loaded and:
+
+    * computes the fingerprint (a database query) at most every ``check_every``
+      seconds, and at once when another process saved a model or after
+      :meth:`expire`;
+    * fits only while holding the server's fit lock (``.fit.lock`` beside the
+      models): one process fits, the others keep serving the model they have
+      (or the last one saved) and load the new one when its pointer appears.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, check_every: float = 0.0, fit_wait: float = FIT_WAIT):
         self.path = Path(path)
-        self._cached: tuple[str, ArticleMatcher] | None = None
+        self.check_every = check_every
+        self.fit_wait = fit_wait
+        self._fitted: _Fitted | None = None
+        self._checked_at = float("-inf")
+        self._pointer_seen: tuple[int, int, int] | None = None
+
+    def expire(self) -> None:
+        """Look at the database on the next call (this process has just changed articles)."""
+        self._checked_at = float("-inf")
 
     def current(self, session: Session, *, refit: bool = False,
                 progress: Callable[[str], None] | None = None) -> ArticleMatcher | None:
-        """The matcher for the database as it is now; None when there are no articles."""
+        """The matcher for the database as it is now; None when there are no articles.
+
+        ``refit`` fits afresh even when the fingerprint is unchanged (new inquiry history).
+        """
+        fitted, pointer_now = self._fitted, self._pointer_signature()
+        if (not refit and fitted is not None and pointer_now == self._pointer_seen
+                and time.monotonic() - self._checked_at < self.check_every):
+            return fitted.matcher
         key = fingerprint(session)
+        self._checked_at = time.monotonic()
         if not refit:
-            if self._cached and self._cached[0] == key:
-                return self._cached[1]
-            loaded = self._load(key)
+            found = self._matching(key)
+            if found is not None:
+                return found.matcher
+        with exclusive(self.path / FIT_LOCK, 0) as held:
+            if held:
+                return self._fit_locked(session, key, refit, progress)
+        if not refit:
+            previous = fitted or self._load_saved()
+            if previous is not None:
+                log.info("another process is fitting the suggester; serving the previous model meanwhile")
+                self._fitted = previous
+                return previous.matcher
+        with exclusive(self.path / FIT_LOCK, self.fit_wait) as held:  # nothing to serve: wait for the sibling
+            if not held:
+                log.warning("the suggester fit lock at %s stayed busy; fitting anyway", self.path)
+            return self._fit_locked(session, key, refit, progress)
+
+    def _fit_locked(self, session: Session, key: str, refit: bool,
+                    progress: Callable[[str], None] | None) -> ArticleMatcher | None:
+        if not refit:
+            found = self._matching(key)  # a sibling may have saved it meanwhile
+            if found is not None:
+                return found.matcher
+        return self._fit(session, key, progress)
+
+    def _matching(self, key: str) -> _Fitted | None:
+        """The matcher for ``key``: the one held, or a newer save on disk (loaded)."""
+        pointer = self._read_pointer()
+        fitted = self._fitted
+        if pointer is not None and pointer[0] == key and (fitted is None or fitted.folder != pointer[1]):
+            loaded = self._load(*pointer)
             if loaded is not None:
-                self._cached = (key, loaded)
+                self._fitted = loaded
                 return loaded
+        if fitted is not None and fitted.fingerprint == key:
+            return fitted
+        return None
+
+    def _load_saved(self) -> _Fitted | None:
+        """The last saved model, whatever it was fitted on."""
+        pointer = self._read_pointer()
+        return None if pointer is None else self._load(*pointer)
+
+    def _fit(self, session: Session, key: str, progress: Callable[[str], None] | None) -> ArticleMatcher | None:
         articles = article_texts(session)
         if not articles:
             return None
         if progress:
             progress(f"fitting the suggester on {len(articles)} articles")
         matcher = ArticleMatcher().fit(articles, history=inquiry_texts(session))
-        self._save(key, matcher)
-        self._cached = (key, matcher)
+        self._fitted = _Fitted(key, self._save(key, matcher) or "", matcher)
+        self._pointer_seen = self._pointer_signature()
         return matcher
 
-    def _load(self, key: str) -> ArticleMatcher | None:
+    def _pointer_signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path / POINTER)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read_pointer(self) -> tuple[str, str] | None:
+        self._pointer_seen = self._pointer_signature()
         try:
             pointer = json.loads((self.path / POINTER).read_text(encoding="utf-8"))
-            if pointer.get("fingerprint") != key:
-                return None
-            return ArticleMatcher.load(self.path / pointer["folder"])
+            return str(pointer["fingerprint"]), str(pointer["folder"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("suggester model pointer unreadable, refitting: %s", error)
+            return None
+
+    def _load(self, key: str, folder: str) -> _Fitted | None:
+        if Path(folder).name != folder:
+            log.warning("suggester model pointer names %r, not a folder here; refitting", folder)
+            return None
+        try:
+            return _Fitted(key, folder, ArticleMatcher.load(self.path / folder))
         except (OSError, ValueError, KeyError) as error:
             if not isinstance(error, FileNotFoundError):
                 log.warning("fitted suggester unreadable, refitting: %s", error)
             return None
 
-    def _save(self, key: str, matcher: ArticleMatcher) -> None:
-        """Write a new model folder, then swap the pointer; old folders are removed."""
+    def _save(self, key: str, matcher: ArticleMatcher) -> str | None:
+        """Write a new model folder, then swap the pointer; returns the folder's name.
+
+        The previous folder stays for processes still loading it; older ones go.
+        """
         try:
             self.path.mkdir(parents=True, exist_ok=True)
+            previous = self._read_pointer()
             folder = Path(tempfile.mkdtemp(prefix=f"matcher-{key}-", dir=self.path))
             matcher.save(folder)
             fd, tmp = tempfile.mkstemp(prefix=".current.", dir=self.path)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"fingerprint": key, "folder": folder.name}, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(tmp, self.path / POINTER)
+            keep = {folder.name, previous[1] if previous else None}
             for old in self.path.glob("matcher-*"):
-                if old != folder:
+                if old.name not in keep:
                     shutil.rmtree(old, ignore_errors=True)
+            return folder.name
         except OSError as error:  # a cache: serving goes on without it
             log.warning("could not save the fitted suggester: %s", error)
+            return None
 
 
 def attach_suggestions(session: Session, tickets: Sequence[Ticket], matcher: ArticleMatcher | None, *,
