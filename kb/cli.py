@@ -13,7 +13,6 @@ from werkzeug.serving import run_simple
 from kb.cli_common import (
     EXIT_BAD_INPUT,
     _progress,
-    _store_mails,
     domain_errors,
     matchers,
 )
@@ -96,62 +95,141 @@ def run_command(host: str, port: int) -> None:
 
 
 @click.command("reindex")
+@click.option("--check", is_flag=True,
+              help="Only compare the index with the database and list the differences; exit 1 if any.")
 @with_appcontext
-def reindex_command() -> None:
-    """Rebuild the search index from the database."""
+def reindex_command(check: bool) -> None:
+    """Rebuild this server's search index from the database and refit the suggester."""
+    from datetime import timedelta
+
     from sqlalchemy import func, select
 
     from kb.models import Article, ArticleStatus
-    from kb.services.search_index import index, rebuild
+    from kb.services.search_index import index, prune_index_changes, rebuild
+    from search import IndexBusy
 
+    if check:
+        _check_index()
+        return
     total = session().scalar(select(func.count(Article.id)).where(Article.status == ArticleStatus.PUBLISHED)) or 0
-    with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
-        count = rebuild(session(), index(), progress=lambda done: bar.update(done - bar.pos))
+    try:
+        with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
+            count = rebuild(session(), index(), progress=lambda done: bar.update(done - bar.pos))
+    except IndexBusy as error:
+        session().rollback()
+        click.echo(f"Error: {error}; try again later", err=True)
+        sys.exit(1)
+    except OSError as error:
+        from kb.errors import is_temporary
+
+        if not is_temporary(error):
+            raise
+        session().rollback()
+        click.echo(f"Error: the disk is full at {current_app.config['INDEX_PATH']} ({error.strerror}): free some "
+                   "space and run `neuvo reindex` again; searches keep using the current index", err=True)
+        sys.exit(1)
+    prune_index_changes(session(), now=utcnow(),
+                        keep=timedelta(days=current_app.config["INDEX_CHANGE_RETENTION_DAYS"]))
     commit()
     click.echo(f"Indexed {count} published articles")
     if matchers().current(session(), refit=True, progress=_progress) is not None:
         click.echo("Suggester refitted")
 
 
+def _check_index() -> None:
+    """Print how this server's search index differs from the database; exit 1 if it does."""
+    from sqlalchemy import select
+
+    from kb.models import Article
+    from kb.services.search_index import index, index_drift
+    from search import IndexUnavailable
+
+    path = current_app.config["INDEX_PATH"]
+    try:
+        drift = index_drift(session(), index())
+    except IndexUnavailable as error:
+        session().rollback()
+        click.echo(f"Search index at {path} is unavailable: {error}")
+        sys.exit(1)
+    ids = drift.missing | drift.extra | drift.stale
+    slugs = dict(session().execute(select(Article.id, Article.slug).where(Article.id.in_(ids))).all())
+    session().rollback()
+    if drift.clean:
+        click.echo(f"Search index at {path} matches the database")
+        return
+    click.echo(f"Search index at {path} differs from the database:")
+    for label, group in (("published, missing from the index", drift.missing),
+                         ("in the index, not published", drift.extra),
+                         ("published, outdated in the index", drift.stale)):
+        if group:
+            shown = ", ".join(f"{i} {slugs.get(i, '(deleted)')}" for i in sorted(group)[:50])
+            more = f" and {len(group) - 50} more" if len(group) > 50 else ""
+            click.echo(f"  {len(group)} {label}: {shown}{more}")
+    click.echo("Run `neuvo reindex` to rebuild it.")
+    sys.exit(1)
+
+
 @click.group("mail")
 def mail_group() -> None:
-    """Incoming e-mail from the IMAP mailbox set by NEUVO_IMAP_* settings."""
+    """E-mail: send the queued outgoing mail, fetch incoming mail from the IMAP mailbox."""
+
+
+@mail_group.command("send")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Send at most this many messages.")
+@with_appcontext
+def mail_send_command(limit: int) -> None:
+    """Send the queued mail that is due (SMTP, or .eml files without NEUVO_MAIL_SERVER); failures retry later."""
+    from kb.jobs import send_queued_mail
+
+    report = send_queued_mail(limit=limit)
+    click.echo(f"Sent {report.sent}, failed {report.failed} (given up), {report.retrying} to retry later")
+    if report.last_error:
+        click.echo(f"Last error: {report.last_error}", err=True)
 
 
 @mail_group.command("poll")
 @with_appcontext
 def mail_poll_command() -> None:
     """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored."""
-    import imaplib
+    from kb.jobs import MailboxError, imap_configured, poll_mailbox
 
-    from kb.services.email_intake import Mailbox, imap_configured, parse_message
-
-    config = current_app.config
-    if not imap_configured(config):
+    if not imap_configured():
         click.echo("Error: IMAP is not configured: set NEUVO_IMAP_HOST, NEUVO_IMAP_USERNAME and "
                    "NEUVO_IMAP_PASSWORD (optional: NEUVO_IMAP_PORT, NEUVO_IMAP_FOLDER)", err=True)
         sys.exit(EXIT_BAD_INPUT)
     try:
-        with Mailbox(config) as box:
-            fetched = box.unseen()
-            mails, uids = [], []
-            for uid, raw in fetched:
-                try:
-                    mails.append(parse_message(raw, max_files=config["ATTACHMENT_MAX_FILES"],
-                                               max_bytes=config["ATTACHMENT_MAX_BYTES"],
-                                               allowed=config["ATTACHMENT_TYPES"]))
-                    uids.append(uid)
-                except InvalidInput as error:  # left unseen in the mailbox for a person to look at
-                    click.echo(f"Skipped message {uid.decode()}: {error.describe()}", err=True)
-            result = _store_mails(mails)
-            commit()
-            box.mark_seen(uids)
-    except (imaplib.IMAP4.error, OSError) as error:
-        session().rollback()
-        click.echo(f"Error: IMAP {config['IMAP_HOST']}: {error}", err=True)
+        result = poll_mailbox()
+    except MailboxError as error:
+        click.echo(f"Error: {error}", err=True)
         sys.exit(1)
-    click.echo(f"Fetched {len(mails)} messages: {result.created} new tickets, {result.updated} updated, "
+    for reason in result.skipped:  # left unseen in the mailbox for a person to look at
+        click.echo(f"Skipped message {reason}", err=True)
+    click.echo(f"Fetched {result.fetched} messages: {result.created} new tickets, {result.updated} updated, "
                f"{result.appended} replies added to existing tickets")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit (status 1 if a job failed).")
+@click.option("--interval", default=60.0, show_default=True, type=click.FloatRange(0.1, 86_400),
+              help="Seconds between rounds.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Background work in rounds: send mail, poll IMAP, update the search index, refresh suggested articles."""
+    from kb.worker import JobOutcome, Worker
+
+    def report(outcome: JobOutcome) -> None:
+        if outcome.summary is not None or once:
+            click.echo(f"[{outcome.job}] {outcome.summary or 'nothing to do'}", err=outcome.failed)
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not once:
+        click.echo(f"Neuvo worker: a round every {interval:g} s (SIGTERM or Ctrl+C ends it after the round)")
+    ok = Worker(app, interval=interval, report=report).run(once=once)
+    if not once:
+        click.echo("Neuvo worker stopped")
+    elif not ok:
+        sys.exit(1)
 
 
 @click.group("suggest")
@@ -197,14 +275,12 @@ def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) 
 @with_appcontext
 @domain_errors
 def suggest_refresh_command(days: int, top: int, as_of: str | None) -> None:
-    """Run the gap miner and store the editors' suggested-articles list (for cron or a systemd timer)."""
-    from kb.services.gap_review import refresh_snapshot
+    """Run the gap miner and store the editors' suggested-articles list (`neuvo worker` does it on its own)."""
+    from kb.jobs import run_gap_refresh
     from kb.services.importing import timestamp
 
     end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
-    matcher = matchers().current(session(), progress=_progress)
-    snapshot = refresh_snapshot(session(), matcher, as_of=end, now=utcnow(), days=days, top=top)
-    commit()
+    snapshot = run_gap_refresh(as_of=end, days=days, top=top, progress=_progress)
     topics = snapshot.report["topics"]
     click.echo(f"Stored suggested articles #{snapshot.id}: {len(topics)} topics from "
                f"{snapshot.report['inquiries']} inquiries ({snapshot.window_start:%Y-%m-%d} to "
@@ -300,7 +376,7 @@ def token_revoke_command(name: str) -> None:
 
 
 COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group,
-            token_group, mail_group]
+            token_group, mail_group, worker_command]
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,14 @@ DATABASE_URL: str | None = None
 #: Where the Whoosh index and fitted suggester models live; None: ``<instance>/``.
 INDEX_PATH: str | None = None
 MODELS_PATH: str | None = None
+#: Each process checks the database for article changes (saved by other processes
+#: or other app servers) at most this often, to bring its server's search index and
+#: suggester model up to date; the process that saved a change applies it at once.
+INDEX_SYNC_SECONDS = 5
+#: Applied article changes are kept this long in the ``index_changes`` log
+#: (pruned daily by ``neuvo worker`` and by ``neuvo reindex``); an app server offline for
+#: longer rebuilds its index.
+INDEX_CHANGE_RETENTION_DAYS = 30
 
 LANGUAGES = ("fi", "sv", "en")
 DEFAULT_LANGUAGE = "fi"
@@ -46,6 +54,11 @@ PASSWORD_HASH_MEMORY_COST = 65536
 
 #: Flask-Limiter storage; memory is per process, use redis:// with several workers.
 RATELIMIT_STORAGE_URI = "memory://"
+#: Reverse proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto
+#: (1 behind the nginx of deploy/nginx.conf): the client address that rate limits
+#: count comes from them. 0: clients connect directly. Never more than there are:
+#: a client reaching the app past the proxy could then pick its own address.
+TRUSTED_PROXIES = 0
 RATELIMIT_HEADERS_ENABLED = True
 SEARCH_RATE_LIMIT = "120 per minute"
 SUGGEST_RATE_LIMIT = "60 per minute"
@@ -87,6 +100,11 @@ MAIL_TIMEOUT = 10
 MAIL_DEFAULT_SENDER = "Neuvo <no-reply@localhost>"
 #: Folder for .eml files when no MAIL_SERVER is set; None: ``<instance>/outbox``.
 MAIL_OUTBOX: str | None = None
+#: Queued mail: a failed attempt is retried after MAIL_RETRY_SECONDS, doubling each
+#: time (at most two hours); after MAIL_MAX_ATTEMPTS attempts the message is given up
+#: (about six hours of failures with these defaults).
+MAIL_MAX_ATTEMPTS = 10
+MAIL_RETRY_SECONDS = 60
 #: Public address used in links sent by e-mail, e.g. "https://help.example.fi".
 #: None takes the request's host, which is only safe behind a proxy that checks Host.
 MAIL_BASE_URL: str | None = None
@@ -111,3 +129,9 @@ IMAP_USERNAME: str | None = None
 IMAP_PASSWORD: str | None = None
 IMAP_FOLDER = "INBOX"
 IMAP_TIMEOUT = 30
+
+# ---------- Background worker (`neuvo worker`)
+
+#: The worker refreshes the editors' suggested articles when the last run is older
+#: than this many hours (and whenever an editor asks); 0: only when an editor asks.
+SUGGEST_REFRESH_HOURS = 24

@@ -1,4 +1,7 @@
-"""Mail settings and absolute links for e-mails, taken from the running app.
+"""Mail settings, queued messages and absolute links for e-mails, taken from the running app.
+
+Views and services queue mail with :func:`queue_message` in the transaction of the change;
+the worker sends it after the commit (:mod:`kb.services.mail_queue`).
 
 Links in e-mails use ``MAIL_BASE_URL`` when it is set, because the Host header
 of a request can be forged; without it the request's host is used, and outside
@@ -10,12 +13,25 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from kb.db import session, utcnow
+from kb.models import OutgoingMail
 from kb.services.mail import mail_settings
+from kb.services.mail_queue import queue_mail
 
 
 def mail_config() -> dict[str, Any]:
     """The MAIL_* settings of the app, with the outbox folder resolved."""
     return mail_settings(current_app.config, current_app.instance_path)
+
+
+def mail_sender() -> str:
+    """The From address of the shop's messages."""
+    return str(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+def queue_message(to: str, subject: str, body: str, *, kind: str, **about: Any) -> OutgoingMail:
+    """Queue a message in the current transaction (see :func:`kb.services.mail_queue.queue_mail`)."""
+    return queue_mail(session(), to, subject, body, kind=kind, sender=mail_sender(), now=utcnow(), **about)
 
 
 def email_link(endpoint: str, **values: Any) -> str:

@@ -2,12 +2,10 @@
 fixtures (make_user, make_ticket, agent, articles) are in tests/conftest.py."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from kb.db import commit, session
 from kb.models import Ticket, TicketSuggestion
-from kb.services.mail import read_outbox
 from tests.auth_helpers import log_in
+from tests.mail_helpers import sent_mail
 
 
 PASSWORD = "correct horse battery"
@@ -20,7 +18,8 @@ def sign_in(client, email: str) -> None:
 
 
 def outbox(app) -> list:
-    return read_outbox(Path(app.instance_path) / "outbox")
+    """The mail the app sent so far (the queue is delivered first)."""
+    return sent_mail(app)
 
 
 def page_part(html: str, start: str, end: str) -> str:

@@ -1,13 +1,12 @@
 """Helpers shared by the contact-form tests (tests/test_contact.py, tests/test_contact_survey.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from kb.services.mail import read_outbox
+from tests.mail_helpers import sent_mail
 
 
 EN = {"Accept-Language": "en"}
 
 
 def outbox(app) -> list:
-    return read_outbox(Path(app.instance_path) / "outbox")
+    """The mail the app sent so far (the queue is delivered first)."""
+    return sent_mail(app)

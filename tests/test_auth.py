@@ -16,11 +16,12 @@ from kb.db import commit, session, utcnow
 from kb.models import PasswordResetToken, Role, User
 from kb.services import auth as accounts
 from kb.services.errors import InvalidInput
-from kb.services.mail import read_outbox, send_mail
+from kb.services.mail import MailTransport, build_message, read_outbox
 from kb.services.users import create_user
 from kb.views.auth import safe_next
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, customer_factory, form_token, get_user, log_in
 from tests.conftest import both_backends, translated
+from tests.mail_helpers import sent_mail
 
 
 GENERIC_FAILURE = "The e-mail address or the password is not correct."  # msgid: see translated()
@@ -29,7 +30,8 @@ GENERIC_FAILURE = "The e-mail address or the password is not correct."  # msgid:
 # ---------- helpers (csrf_of, log_in and outbox are also used by other test modules)
 
 def outbox(app) -> list[EmailMessage]:
-    return read_outbox(Path(app.instance_path) / "outbox")
+    """The mail the app sent so far (the queue is delivered first)."""
+    return sent_mail(app)
 
 
 def reset_link(message: EmailMessage) -> str:
@@ -289,7 +291,9 @@ def test_authenticate_refuses_disabled_and_passwordless_accounts(app, make_user)
 def test_mail_goes_to_the_outbox_without_a_server(tmp_path: Path) -> None:
     config = {"MAIL_SERVER": None, "MAIL_DEFAULT_SENDER": "Tupa <no-reply@tupa.example>",
               "MAIL_OUTBOX": str(tmp_path / "outbox")}
-    send_mail("a@example.fi", "Hei ääkköset", "Rivi yksi\nrivi kaksi – ok\n", config=config)
+    with MailTransport(config) as transport:
+        transport.send(build_message("a@example.fi", "Hei ääkköset", "Rivi yksi\nrivi kaksi – ok\n",
+                                     sender=config["MAIL_DEFAULT_SENDER"]))
     [message] = read_outbox(tmp_path / "outbox")
     assert (message["To"], message["Subject"]) == ("a@example.fi", "Hei ääkköset")
     assert message.get_content() == "Rivi yksi\nrivi kaksi – ok\n"
@@ -319,8 +323,8 @@ def test_mail_uses_smtp_with_starttls_and_login(monkeypatch: pytest.MonkeyPatch)
             calls.append(("send", message["To"]))
 
     monkeypatch.setattr("kb.services.mail.smtplib.SMTP", FakeSMTP)
-    send_mail("a@example.fi", "Hei", "body", config={
-        "MAIL_SERVER": "smtp.example.fi", "MAIL_PORT": 587, "MAIL_USE_TLS": True, "MAIL_USERNAME": "neuvo",
-        "MAIL_PASSWORD": "pw", "MAIL_DEFAULT_SENDER": "no-reply@example.fi"})
+    with MailTransport({"MAIL_SERVER": "smtp.example.fi", "MAIL_PORT": 587, "MAIL_USE_TLS": True,
+                        "MAIL_USERNAME": "neuvo", "MAIL_PASSWORD": "pw"}) as transport:
+        transport.send(build_message("a@example.fi", "Hei", "body", sender="no-reply@example.fi"))
     assert calls == [("connect", "smtp.example.fi", 587), ("starttls",), ("login", "neuvo", "pw"),
                      ("send", "a@example.fi"), ("quit",)]

@@ -38,8 +38,11 @@ def shop(app, runner, tmp_path: Path) -> list[dict]:
 
 
 def refresh(client) -> dict:
+    """The editor asks for a refresh; the background worker's next round runs it."""
     assert client.post("/editor/suggestions/refresh",
                        data={"csrf_token": token(client, "/editor/suggestions")}).status_code == 302
+    result = client.application.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "[suggestions] stored suggested articles" in result.output, result.output
     return latest(client.application)
 
 

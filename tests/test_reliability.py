@@ -36,15 +36,16 @@ def test_random_suggest_requests_never_cause_a_server_error(demo_client, text: s
     assert r.status_code in (200, 400) and r.is_json
 
 
-def test_sigkill_during_an_import_leaves_all_or_nothing(tmp_path: Path) -> None:
+def test_sigkill_during_an_import_leaves_all_or_nothing(tmp_path: Path, new_database) -> None:
     instance = tmp_path / "inst"
-    assert run_neuvo(instance, "init").returncode == 0
+    url = new_database(instance, migrated=False)
+    assert run_neuvo(instance, "init", database_url=url).returncode == 0
     rows = [{"slug": f"artikkeli-{i}", "title": f"Artikkeli {i}", "body": "Toimitus ja palautus. " * 40,
              "language": "fi", "category": "yleinen"} for i in range(4000)]
     path = tmp_path / "big.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
-    env["NEUVO_INSTANCE_PATH"] = str(instance)
+    env.update(NEUVO_INSTANCE_PATH=str(instance), NEUVO_DATABASE_URL=url)
     counts = []
     for delay in (0.8, 1.6, 2.4):
         process = subprocess.Popen([NEUVO, "import", "articles", str(path)], env=env,
@@ -52,12 +53,12 @@ def test_sigkill_during_an_import_leaves_all_or_nothing(tmp_path: Path) -> None:
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        engine = create_engine(f"sqlite:///{instance / 'neuvo.db'}")
+        engine = create_engine(url)
         with engine.connect() as conn:
             counts.append(conn.execute(text("SELECT count(*) FROM articles")).scalar())
         engine.dispose()
         assert counts[-1] in (0, 4000), counts
-    again = run_neuvo(instance, "import", "articles", str(path))
+    again = run_neuvo(instance, "import", "articles", str(path), database_url=url)
     assert again.returncode == 0, again.stderr
 
 
@@ -132,8 +133,8 @@ def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> No
 
 
 def test_reset_link_ignores_a_forged_host(app, client) -> None:
-    from kb.services.mail import read_outbox
     from kb.services.users import create_user
+    from tests.mail_helpers import sent_mail
     from kb.models import Role
     app.config["MAIL_BASE_URL"] = "https://apu.tupa.example"
     with app.app_context():
@@ -142,6 +143,6 @@ def test_reset_link_ignores_a_forged_host(app, client) -> None:
     app.config["WTF_CSRF_ENABLED"] = False  # the cookie jar would not send the session to another host
     r = client.post("/auth/reset", data={"email": "aino@example.com"}, headers={"Host": "evil.example"})
     assert r.status_code == 302
-    bodies = [m.get_body(("plain",)).get_content() for m in read_outbox(Path(app.instance_path) / "outbox")]
+    bodies = [m.get_body(("plain",)).get_content() for m in sent_mail(app)]
     assert any("https://apu.tupa.example/auth/reset/" in b for b in bodies)
     assert not any("evil.example" in b for b in bodies)

@@ -1,9 +1,10 @@
 """Typed ORM models, one module per domain; imported here so metadata is complete."""
-from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexOutbox
+from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexChange
 from kb.models.auth import ApiToken, PasswordResetToken
 from kb.models.conversation import (Attachment, ArticleEvent, ArticleEventKind, Macro, MessageKind, SurveyResponse,
                                     TicketMessage, TicketViewer)
 from kb.models.editorial import ArticleRevision, GapDecision, GapDecisionKind, GapSnapshot, SlugRedirect
+from kb.models.mail import MailStatus, OutgoingMail
 from kb.models.order import (CHANGEABLE, TIMELINE, Invoice, Order, OrderEvent, OrderLine, OrderStatus, Product,
                              Return, ReturnLine, ReturnStatus)
 from kb.models.search_log import SearchLog
@@ -17,6 +18,7 @@ __all__ = [
     "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken",
     "Product", "Return", "ReturnLine", "ReturnStatus", "TIMELINE",
     "Article", "ArticleFeedback", "ArticleStatus", "Category", "Channel", "ChannelKind",
-    "IndexOutbox", "LinkSource", "Role", "SearchLog", "Setting", "SpecialDay", "Ticket", "TicketArticleLink",
+    "IndexChange", "LinkSource", "MailStatus", "OutgoingMail", "Role", "SearchLog", "Setting", "SpecialDay",
+    "Ticket", "TicketArticleLink",
     "TicketStatus", "TicketSuggestion", "User",
 ]

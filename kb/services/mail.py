@@ -1,4 +1,7 @@
-"""Outgoing e-mail: SMTP when ``MAIL_SERVER`` is configured, otherwise .eml files in an outbox folder.
+"""Outgoing e-mail transport: SMTP when ``MAIL_SERVER`` is configured, otherwise .eml files in an outbox folder.
+
+Only the mail queue's delivery (:func:`kb.services.mail_queue.deliver_queued`) sends:
+web requests queue their messages and never talk to the mail server.
 
 The outbox is for development and tests: every message is written whole to
 ``<MAIL_OUTBOX>/<timestamp>-<uuid>.eml`` (temp file, then ``os.replace``) and
@@ -6,58 +9,123 @@ can be read back with :func:`read_outbox`.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import ssl
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 
-def build_message(to: str, subject: str, body_text: str, *, sender: str) -> EmailMessage:
-    """A plain-text UTF-8 message with Date and Message-ID set."""
+class MailServerUnavailable(Exception):
+    """The server could not be reached, refused the connection, TLS or the log-in: nothing can be sent now."""
+
+
+def sender_domain(sender: str) -> str:
+    """The domain of a From address ("Tupa <no-reply@tupa.example>" → "tupa.example")."""
+    return sender.rpartition("@")[2].strip("> ") or "localhost"
+
+
+def new_message_id(sender: str) -> str:
+    """A globally unique Message-ID in the sender's domain."""
+    return make_msgid(domain=sender_domain(sender))
+
+
+def build_message(to: str, subject: str, body_text: str, *, sender: str, message_id: str | None = None,
+                  date: datetime | None = None, in_reply_to: str | None = None) -> EmailMessage:
+    """A plain-text UTF-8 message; ValueError for header values a message cannot carry (line breaks)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or "localhost")
+    message["Date"] = format_datetime((date or datetime.now(UTC)).astimezone(UTC), usegmt=True)
+    message["Message-ID"] = message_id or new_message_id(sender)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
     message.set_content(body_text)
     return message
 
 
-def send_mail(to: str, subject: str, body_text: str, *, config: Mapping[str, Any]) -> EmailMessage:
-    """Send one message; ``config`` holds the MAIL_* settings (MAIL_OUTBOX when there is no server)."""
-    message = build_message(to, subject, body_text, sender=config["MAIL_DEFAULT_SENDER"])
-    if config.get("MAIL_SERVER"):
-        _send_smtp(message, config)
-    else:
-        if not config.get("MAIL_OUTBOX"):
-            raise ValueError("MAIL_OUTBOX is required when MAIL_SERVER is not set")
-        write_eml(message, Path(config["MAIL_OUTBOX"]))
-    return message
+class MailTransport:
+    """Sends messages over one SMTP connection, opened on first use (or into the outbox folder).
+
+    Use as a context manager; after a failed send the connection is dropped and the
+    next message opens a new one. :class:`MailServerUnavailable` means the server (or
+    the outbox folder) cannot take anything now; other errors concern one message.
+    """
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self._stack = contextlib.ExitStack()
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        if not self.config.get("MAIL_SERVER"):
+            self._write_to_outbox(message)
+            return
+        smtp = self._connection()
+        try:
+            smtp.send_message(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._smtp = None
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            self._stack.close()
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            return self._smtp
+        config = self.config
+        try:
+            smtp = self._stack.enter_context(smtplib.SMTP(
+                config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 587),
+                timeout=float(config.get("MAIL_TIMEOUT") or 10)))
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise MailServerUnavailable(f"{config['MAIL_SERVER']}: {_describe(error)}") from error
+        self._smtp = smtp
+        return smtp
+
+    def _write_to_outbox(self, message: EmailMessage) -> None:
+        if not self.config.get("MAIL_OUTBOX"):
+            raise MailServerUnavailable("MAIL_OUTBOX is required when MAIL_SERVER is not set")
+        try:
+            write_eml(message, Path(self.config["MAIL_OUTBOX"]))
+        except OSError as error:
+            raise MailServerUnavailable(f"outbox {self.config['MAIL_OUTBOX']}: {_describe(error)}") from error
 
 
-def _send_smtp(message: EmailMessage, config: Mapping[str, Any]) -> None:
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 587),
-                      timeout=float(config.get("MAIL_TIMEOUT") or 10)) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        smtp.send_message(message)
+def _describe(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {error}".strip().rstrip(":")
 
 
 def write_eml(message: EmailMessage, outbox: Path) -> Path:
     """Write the message atomically into ``outbox``; names sort by time of writing."""
     outbox.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = outbox / f"{stamp}-{uuid.uuid4().hex}.eml"
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(message.as_bytes())
@@ -75,7 +143,7 @@ def read_outbox(outbox: Path | str) -> list[EmailMessage]:
 
 
 def mail_settings(config: Mapping[str, Any], instance_path: str) -> dict[str, Any]:
-    """The MAIL_* settings with the outbox folder resolved (for :func:`send_mail`)."""
+    """The MAIL_* settings with the outbox folder resolved (for :class:`MailTransport`)."""
     settings = {key: value for key, value in config.items() if key.startswith("MAIL_")}
     settings["MAIL_OUTBOX"] = config.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox")
     return settings

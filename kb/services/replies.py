@@ -8,14 +8,15 @@ refused with :class:`StaleTicket` before anything is stored or sent. On
 PostgreSQL the row lock makes the second of two racing replies wait and then
 match nothing; on SQLite ``BEGIN IMMEDIATE`` serialises the writers.
 
-A reply is e-mailed last, after the claim and the flush: when the mail server
-fails, :class:`ReplyNotSent` is raised and the caller rolls back, so a reply is
-never recorded as sent without having been sent.
+A reply's e-mail is queued in the same transaction as the reply itself
+(:mod:`kb.services.mail_queue`): a reply is recorded if and only if its mail is
+queued, and the worker sends it after the commit. The mail answers the customer's
+own message (In-Reply-To) when the ticket came by e-mail, so it threads in their inbox.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,10 +24,10 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from kb.db import UTCDateTime
-from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleStatus, LinkSource, Macro, MessageKind,
-                       Ticket, TicketMessage, TicketStatus, User)
+from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleStatus, ChannelKind, LinkSource, Macro,
+                       MessageKind, Ticket, TicketMessage, TicketStatus, User)
 from kb.services.errors import DomainError, InvalidInput
-from kb.services.mail import send_mail
+from kb.services.mail_queue import queue_mail
 from kb.services.markdown_render import plain_text
 from kb.services.tickets import link_articles
 
@@ -42,14 +43,6 @@ class StaleTicket(DomainError):
     def __init__(self, ticket_id: int, expected: int, current: int):
         self.ticket_id, self.expected, self.current = ticket_id, expected, current
         super().__init__(f"ticket {ticket_id} is at version {current}, the page had {expected}")
-
-
-class ReplyNotSent(DomainError):
-    """The mail server refused or could not be reached; nothing was stored."""
-
-
-class SurveyNotSent(DomainError):
-    """Solving alone: the survey e-mail failed, so the caller rolls back and the agent retries."""
 
 
 def reference(ticket: Ticket) -> str:
@@ -103,13 +96,20 @@ def published_articles(session: Session, ids: Iterable[object]) -> list[Article]
     return [found[i] for i in wanted if i in found]
 
 
-def send_reply(session: Session, ticket: Ticket, body: str, *, by: User, now: datetime, expected_version: int,
-               mail_config: Mapping[str, Any], linked_article_ids: Iterable[object] = (),
-               status_after: TicketStatus = TicketStatus.WAITING) -> TicketMessage:
-    """Answer the customer by e-mail and record it, with the articles linked in it.
+def thread_of(ticket: Ticket) -> str | None:
+    """The Message-ID a reply answers: the customer's own mail, for tickets that came by e-mail."""
+    if ticket.channel is not ChannelKind.EMAIL or ticket.external_id.startswith("sha256:"):
+        return None
+    return f"<{ticket.external_id}>"
 
-    Raises InvalidInput (empty body, no customer address, bad status), StaleTicket
-    (the page was out of date) or ReplyNotSent (mail failed; roll back).
+
+def send_reply(session: Session, ticket: Ticket, body: str, *, by: User, now: datetime, expected_version: int,
+               sender: str, linked_article_ids: Iterable[object] = (),
+               status_after: TicketStatus = TicketStatus.WAITING) -> TicketMessage:
+    """Record the answer, with the articles linked in it, and queue its e-mail to the customer (from ``sender``).
+
+    Raises InvalidInput (empty body, no customer address, bad status) or StaleTicket
+    (the page was out of date); the caller rolls back then, and nothing is queued.
     """
     text = _clean_body(body)
     if status_after not in REPLY_STATUSES:
@@ -128,18 +128,10 @@ def send_reply(session: Session, ticket: Ticket, body: str, *, by: User, now: da
     session.add(message)
     _link(session, ticket, published_articles(session, linked_article_ids), by=by, now=now)
     session.flush()
-    try:
-        send_mail(ticket.customer_email, reply_subject(ticket), text, config=mail_config)
-    except (OSError, ValueError) as error:
-        log.warning("reply to ticket %s not sent: %s", ticket.id, error.__class__.__name__)
-        raise ReplyNotSent(str(ticket.id)) from None
+    queue_mail(session, ticket.customer_email, reply_subject(ticket), text, kind="reply", sender=sender, now=now,
+               ticket_id=ticket.id, ticket_message_id=message.id, in_reply_to=thread_of(ticket))
     if status_after is TicketStatus.SOLVED:
-        # the reply is already out: a failing survey mail must not undo it, only the survey itself
-        try:
-            with session.begin_nested():
-                _send_survey(session, ticket, now=now)
-        except Exception:  # noqa: BLE001 - whatever failed, the sent reply must stay recorded
-            log.exception("survey for ticket %s not sent", ticket.id)
+        _send_survey(session, ticket, now=now)
     return message
 
 
@@ -163,16 +155,13 @@ def add_note(session: Session, ticket: Ticket, body: str, *, by: User, now: date
 
 
 def solve(session: Session, ticket: Ticket, *, by: User, now: datetime, expected_version: int) -> str | None:
-    """Mark solved (handling time ends now) and e-mail the satisfaction survey; returns its token.
+    """Mark solved (handling time ends now) and queue the satisfaction survey; returns its token.
 
-    Raises StaleTicket, or SurveyNotSent when the mail failed (roll back: nothing is solved).
+    Raises StaleTicket.
     """
     _claim(session, ticket, expected_version, now=now, status=TicketStatus.SOLVED, solved_at=now)
     log.info("ticket %s solved by user %s", ticket.id, by.id)
-    try:
-        return _send_survey(session, ticket, now=now)
-    except OSError:
-        raise SurveyNotSent(str(ticket.id)) from None
+    return _send_survey(session, ticket, now=now)
 
 
 def close(session: Session, ticket: Ticket, *, by: User, now: datetime, expected_version: int) -> None:

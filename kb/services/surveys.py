@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kb.models import SurveyResponse, Ticket
 from kb.services.errors import DomainError, InvalidInput, NotFound
+from kb.services.mail_queue import queue_mail
 
 CSAT_RANGE = range(1, 6)
 CES_RANGE = range(1, 8)
@@ -34,21 +34,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _from_app() -> tuple[dict[str, Any], Callable[[str], str]]:
-    """Mail settings and the survey link from the running app (the CLI and views both have one)."""
-    from kb.emailing import email_link, mail_config
+def _from_app() -> tuple[str, Callable[[str], str]]:
+    """The From address and the survey link from the running app (the CLI and views both have one)."""
+    from kb.emailing import email_link, mail_sender
 
-    return mail_config(), lambda token: email_link("contact.survey", token=token)
+    return mail_sender(), lambda token: email_link("contact.survey", token=token)
 
 
-def send_survey(session: Session, ticket: Ticket, *, now: datetime, config: Mapping[str, Any] | None = None,
+def send_survey(session: Session, ticket: Ticket, *, now: datetime, sender: str | None = None,
                 link: Callable[[str], str] | None = None) -> str:
-    """Create (or renew) the ticket's survey and e-mail its single-use link; returns the token.
+    """Create (or renew) the ticket's survey and queue the e-mail with its single-use link; returns the token.
 
-    ``config`` (MAIL_* settings) and ``link`` (token → absolute URL) default to the
-    running app's. Returns "" and sends nothing when the survey was already answered.
-    The mail is sent before the caller commits: a failing mail server raises OSError,
-    so the caller can roll back rather than keep a survey nobody received.
+    ``sender`` (From address) and ``link`` (token → absolute URL) default to the
+    running app's. Returns "" and queues nothing when the survey was already answered.
+    The mail is queued in the caller's transaction: the survey and its mail are
+    committed, or rolled back, together.
     """
     row = session.scalar(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id))
     if row is not None and row.answered_at is not None:
@@ -61,24 +61,23 @@ def send_survey(session: Session, ticket: Ticket, *, now: datetime, config: Mapp
         row.token_hash, row.sent_at = _digest(token), now
     session.flush()
     if ticket.customer_email:
-        if config is None or link is None:
-            app_config, app_link = _from_app()
-            config, link = config or app_config, link or app_link
-        _mail_survey(ticket, link(token), config)
+        if sender is None or link is None:
+            app_sender, app_link = _from_app()
+            sender, link = sender or app_sender, link or app_link
+        _mail_survey(session, ticket, link(token), sender=sender, now=now)
     return token
 
 
-def _mail_survey(ticket: Ticket, url: str, config: Mapping[str, Any]) -> None:
+def _mail_survey(session: Session, ticket: Ticket, url: str, *, sender: str, now: datetime) -> None:
     from flask_babel import force_locale, gettext as _
-
-    from kb.services.mail import send_mail
 
     with force_locale(ticket.language or "fi"):
         subject = _("How did we do? [%(reference)s]", reference=ticket.external_id)
         body = _("Hello,\n\nyour inquiry %(reference)s has been solved. Two quick questions help us get better:\n"
                  "how satisfied are you with the help you got, and how easy was it to get your issue handled?\n\n"
                  "%(link)s\n\nThe link works once. Thank you!\n", reference=ticket.external_id, link=url)
-    send_mail(ticket.customer_email, subject, body, config=config)
+    queue_mail(session, ticket.customer_email, subject, body, kind="survey", sender=sender, now=now,
+               ticket_id=ticket.id)
 
 
 def find_survey(session: Session, token: str) -> SurveyResponse:

@@ -17,7 +17,7 @@ from flask_babel import force_locale, format_decimal, format_percent, gettext as
 from flask_login import current_user
 from sqlalchemy import select
 
-from kb.emailing import email_link, mail_config
+from kb.emailing import email_link, queue_message
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role
@@ -25,7 +25,7 @@ from kb.services import auth as accounts
 from kb.services import metrics
 from kb.services import settings_admin as admin_rules
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.mail import send_mail
+from kb.services.mail_queue import queue_counts
 from kb.services.opening_hours import WEEKDAYS
 from kb.services.shop import get_setting
 
@@ -148,8 +148,8 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
 
 
 
-def _send_invite(issued: accounts.IssuedReset) -> None:
-    """E-mail a link for choosing the first password (a reset link that lasts a few days)."""
+def _queue_invite(issued: accounts.IssuedReset) -> None:
+    """Queue an e-mail with a link for choosing the first password (a reset link that lasts a few days)."""
     link = email_link("auth.reset_password", token=issued.token)
     shop = get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
     with force_locale(issued.user.language):
@@ -157,11 +157,7 @@ def _send_invite(issued: accounts.IssuedReset) -> None:
         body = _("Hello,\n\nan account was created for you in the %(shop)s help center. "
                  "Open this link to choose your password:\n\n%(link)s\n\nThe link works once, for %(days)d days.\n",
                  shop=shop, link=link, days=INVITE_LIFETIME.days)
-    try:
-        send_mail(issued.user.email, subject, body, config=mail_config())
-    except OSError:
-        current_app.logger.exception("could not send the invitation to user %s", issued.user.id)
-        flash(_("The invitation could not be sent. Ask the user to use “Forgot your password?”."), "error")
+    queue_message(issued.user.email, subject, body, kind="invite")
 
 
 def _users_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -171,8 +167,12 @@ def _users_page(errors: dict[str, str] | None = None, form: Any = None, status: 
     except InvalidInput:
         chosen = None
     shown = admin_rules.list_users(session(), role=chosen)
+    errors = dict(errors or {})
+    listed = {f"user-{user.id}" for user in shown}
+    for key in [k for k in errors if k.startswith("user-") and k not in listed]:
+        errors["user"] = errors.pop(key)  # a user outside the list (a customer, filtered out): shown above it
     return render_template("admin/users.html", users=shown, roles=list(Role), staff_roles=admin_rules.STAFF_ROLES,
-                           errors=errors or {}, form=form or {}, role_filter=role,
+                           errors=errors, form=form or {}, role_filter=role,
                            languages=current_app.config["LANGUAGES"]), status
 
 
@@ -198,9 +198,10 @@ def add_user():  # type: ignore[no-untyped-def]
     except InvalidInput as error:
         db.rollback()
         return _users_page({error.field or "email": error.message}, form, 400)
+    if issued is not None:
+        _queue_invite(issued)
     commit()
     if issued is not None:
-        _send_invite(issued)
         flash(_("Account %(email)s added; an invitation to choose a password was sent.", email=user.email), "success")
     else:
         flash(_("Account %(email)s added with the temporary password you chose.", email=user.email), "success")
@@ -373,5 +374,5 @@ def settings():  # type: ignore[no-untyped-def]
             flash(_("The settings were saved."), "success")
             return redirect(url_for("admin.settings"))
     values = request.form if errors else admin_rules.shop_settings(db, default_name=current_app.config["SHOP_NAME"])
-    return render_template("admin/settings.html", values=values, errors=errors,
-                           pages=admin_rules.PAGES), (400 if errors else 200)
+    return render_template("admin/settings.html", values=values, errors=errors, pages=admin_rules.PAGES,
+                           mail=queue_counts(db)), (400 if errors else 200)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb.emailing import email_link, mail_config
+from kb.emailing import email_link, mail_sender
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Attachment, MessageKind, Role, Ticket, TicketStatus, User
+from kb.security import id_arg, small_int
 from kb.services import inbox, replies
 from kb.services.errors import InvalidInput
 
@@ -22,6 +23,13 @@ SCRIPTABLE = ("html", "xml", "svg", "javascript", "ecmascript")
 
 #: Every agent URL: guests are sent to log in, other roles get 403 (admins pass).
 staff_only = roles_required(Role.AGENT)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Tickets hold customers' messages and orders: browsers and proxies must not keep them."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -36,10 +44,10 @@ def _ticket(ticket_id: int) -> Ticket:
 
 
 def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
+    version = small_int(request.form.get("version"))
+    if version is None:
         abort(400)
+    return version
 
 
 @bp.get("/")
@@ -95,7 +103,7 @@ def reply(ticket_id: int):  # type: ignore[no-untyped-def]
     status_after = TicketStatus.SOLVED if request.form.get("status_after") == "solved" else TicketStatus.WAITING
     try:
         replies.send_reply(session(), found, body, by=current_user, now=utcnow(), expected_version=_version(),
-                           mail_config=mail_config(), linked_article_ids=linked.replace(",", " ").split(),
+                           sender=mail_sender(), linked_article_ids=linked.replace(",", " ").split(),
                            status_after=status_after)
     except replies.StaleTicket:
         session().rollback()
@@ -105,10 +113,6 @@ def reply(ticket_id: int):  # type: ignore[no-untyped-def]
     except InvalidInput as error:
         session().rollback()
         return _render_ticket(found, draft=body, linked=linked, status=400, error=_field_message(error))
-    except replies.ReplyNotSent:
-        session().rollback()
-        return _render_ticket(found, draft=body, linked=linked, status=503, error=_(
-            "The e-mail could not be sent. Nothing was saved; your draft is kept. Please try again."))
     commit()
     flash(_("Reply sent to the customer."), "success")
     return redirect(url_for("agent.ticket", ticket_id=found.id))
@@ -153,10 +157,6 @@ def change_status(ticket_id: int, action: str):  # type: ignore[no-untyped-def]
         session().rollback()
         return _render_ticket(found, status=409, error=_(
             "A colleague answered or changed this ticket meanwhile. Check the new messages and try again."))
-    except replies.SurveyNotSent:
-        session().rollback()
-        return _render_ticket(found, status=503, error=_(
-            "The satisfaction survey could not be e-mailed, so the ticket was not solved. Please try again."))
     commit()
     flash({"solve": _("Ticket solved."), "close": _("Ticket closed."), "reopen": _("Ticket reopened.")}[action],
           "success")
@@ -181,7 +181,7 @@ def assign(ticket_id: int):  # type: ignore[no-untyped-def]
     found = _ticket(ticket_id)
     raw = request.form.get("assignee", "").strip()
     try:
-        assignee_id = int(raw) if raw else None
+        assignee_id = id_arg(raw) if raw else None
         inbox.assign(session(), found, assignee_id, by=current_user, now=utcnow())
     except (ValueError, InvalidInput):
         session().rollback()

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    session as flask_session, url_for)
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
@@ -21,13 +21,13 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from kb.emailing import email_link, mail_config
+from kb.emailing import email_link, queue_message
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import User
+from kb.security import forget_attempts, spend_attempt
 from kb.services import auth as accounts
 from kb.services.errors import InvalidInput
-from kb.services.mail import send_mail
 from kb.services.shop import get_setting
 from kb.services.users import MIN_PASSWORD, normalise_email
 from kb.templating import LANGUAGE_NAMES
@@ -142,10 +142,6 @@ def _submitted_email_key() -> str:
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _login_failed(_response: Response) -> bool:
-    return bool(g.get("login_failed"))
-
-
 def _mail_requested(_response: Response) -> bool:
     """Count a valid request for an account e-mail, whether or not the address has an account."""
     return bool(g.get("mail_requested"))
@@ -159,12 +155,9 @@ def _limit(name: str):  # type: ignore[no-untyped-def]
 
 
 
-def _mail(user: User, subject: str, body: str) -> None:
-    """Send after the commit; a failing server is logged, not shown (it would reveal the account)."""
-    try:
-        send_mail(user.email, subject, body, config=mail_config())
-    except OSError:
-        current_app.logger.exception("could not send mail to user %s", user.id)
+def _mail(user: User, subject: str, body: str, kind: str) -> None:
+    """Queue in the request's transaction: the answer takes as long whether or not the address has an account."""
+    queue_message(user.email, subject, body, kind=kind)
 
 
 def _shop() -> str:
@@ -177,7 +170,7 @@ def _mail_welcome(user: User) -> None:
         body = _("Hello,\n\nyour %(shop)s account is ready. Log in here to follow your orders and returns:\n\n"
                  "%(login)s\n\nIf you did not create this account, reply to this message and we will remove it.\n",
                  shop=_shop(), login=email_link("auth.login"))
-    _mail(user, subject, body)
+    _mail(user, subject, body, "welcome")
 
 
 def _mail_already_registered(user: User) -> None:
@@ -188,7 +181,7 @@ def _mail_already_registered(user: User) -> None:
                  "Forgot your password? Set a new one: %(reset)s\n\n"
                  "If this was not you, you can ignore this message.\n",
                  shop=_shop(), login=email_link("auth.login"), reset=email_link("auth.reset_request"))
-    _mail(user, subject, body)
+    _mail(user, subject, body, "registered")
 
 
 def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
@@ -200,7 +193,7 @@ def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
                  "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
                  "message: your password stays as it is.\n",
                  shop=_shop(), link=email_link("auth.reset_password", token=issued.token), minutes=minutes)
-    _mail(user, subject, body)
+    _mail(user, subject, body, "reset")
 
 
 # ---------- forms
@@ -286,9 +279,9 @@ def signup():  # type: ignore[no-untyped-def]
         except InvalidInput as exc:
             getattr(form, exc.field or "email", form.email).errors.append(exc.message)
         else:
+            (_mail_welcome if result.created else _mail_already_registered)(result.user)
             commit()
             g.mail_requested = True
-            (_mail_welcome if result.created else _mail_already_registered)(result.user)
             flash(_("Check your e-mail: we sent a message about your account to %(email)s.",
                     email=form.email.data))
             return redirect(url_for("auth.login"))
@@ -297,8 +290,6 @@ def signup():  # type: ignore[no-untyped-def]
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
-@limiter.limit(_limit("LOGIN_FAILURE_LIMIT"), key_func=_submitted_email_key, methods=["POST"],
-               deduct_when=_login_failed)
 def login():  # type: ignore[no-untyped-def]
     """Log in with e-mail and password; wrong password and unknown address look alike."""
     form = LoginForm()
@@ -308,10 +299,16 @@ def login():  # type: ignore[no-untyped-def]
             return redirect(form.next.data or account_home_url())
     failed = False
     if form.validate_on_submit():
+        # every attempt is counted before the password is checked, so parallel guesses cannot slip past the
+        # limit; a successful log-in starts the count again, so only failures add up
+        failures = (current_app.config["LOGIN_FAILURE_LIMIT"], _submitted_email_key())
+        if not spend_attempt(*failures):
+            abort(429)
         user = accounts.authenticate(session(), form.email.data, form.password.data, now=utcnow())
         if user is None:
-            g.login_failed = failed = True
+            failed = True
         else:
+            forget_attempts(*failures)
             commit()
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."))
@@ -341,10 +338,10 @@ def reset_request():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         issued = accounts.start_password_reset(session(), form.email.data, now=utcnow(),
                                                lifetime=timedelta(minutes=minutes))
-        commit()
-        g.mail_requested = True
         if issued is not None:
             _mail_reset(issued, minutes)
+        commit()
+        g.mail_requested = True
         flash(_("If %(email)s has an account, we sent it a link for setting a new password. "
                 "The link works for %(minutes)d minutes.", email=form.email.data, minutes=minutes))
         return redirect(url_for("auth.reset_request"))

@@ -17,14 +17,13 @@ from sqlalchemy import select
 from wtforms import EmailField, MultipleFileField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from kb.emailing import email_link, mail_config
+from kb.emailing import email_link, queue_message
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
 from kb.security import visitor_id
 from kb.services import intake, surveys
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.mail import send_mail
 from kb.services.response_time import ResponseEstimate, expected_response
 from kb.services.users import normalise_email
 
@@ -206,14 +205,12 @@ def form():  # type: ignore[no-untyped-def]
                                            now=now)
             mail = None if data.spam else _confirmation_mail(ticket)
             if mail is not None:
-                ticket.messages.append(TicketMessage(kind=MessageKind.AUTO, body=mail[1], created_at=now))
+                auto = TicketMessage(kind=MessageKind.AUTO, body=mail[1], created_at=now)
+                ticket.messages.append(auto)
+                db.flush()
+                queue_message(ticket.customer_email, mail[0], mail[1], kind="confirmation", ticket_id=ticket.id,
+                              ticket_message_id=auto.id)
             commit()
-            if mail is not None:
-                try:
-                    send_mail(ticket.customer_email, mail[0], mail[1],
-                              config=mail_config())
-                except OSError:
-                    current_app.logger.exception("could not send the confirmation of ticket %s", ticket.id)
             flask_session[SENT_KEY] = (flask_session.get(SENT_KEY, []) + [ticket.external_id])[-5:]
             return redirect(url_for("contact.sent", reference=ticket.external_id))
     status = 400 if request.method == "POST" else 200

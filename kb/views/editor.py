@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from kb.security import id_arg
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
-from kb.services import article_health, editorial, gap_review
+from kb.services import article_health, editorial, gap_review, suggestion_runs
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.markdown_render import render_markdown
 from kb.services.search_index import drain_outbox, index
@@ -40,7 +40,7 @@ ERROR_TEXT = {
 def _commit_and_index() -> None:
     """Commit the change, then apply it to the search index (the index never runs ahead)."""
     commit()
-    drain_outbox(session(), index())
+    drain_outbox(session(), index(), in_request=True)
     commit()
 
 
@@ -274,19 +274,18 @@ def suggestions():  # type: ignore[no-untyped-def]
     nearest = editorial.articles_by_slug(db, slugs)
     published = editorial.published_articles(db)
     return render_template("editor/suggestions.html", snapshot=snapshot, topics=topics, searches=searches,
-                           nearest=nearest, published=published, decisions=gap_review.recent_decisions(db))
+                           nearest=nearest, published=published, decisions=gap_review.recent_decisions(db),
+                           runs=suggestion_runs.refresh_state(db))
 
 
 @bp.post("/suggestions/refresh")
 @editor_only
 def refresh_suggestions():  # type: ignore[no-untyped-def]
-    """Run the gap miner now (the same as `neuvo suggest refresh`)."""
-    db = session()
-    matcher = current_app.extensions["neuvo_matchers"].current(db)
-    now = utcnow()
-    gap_review.refresh_snapshot(db, matcher, as_of=now, now=now)
+    """Ask the background worker to run the gap miner (it takes too long for a request)."""
+    suggestion_runs.request_refresh(session(), now=utcnow())
     commit()
-    flash(_("Suggested articles were refreshed."), "success")
+    flash(_("Refresh requested. The background worker updates the suggestions within about a minute; "
+            "reload this page then."), "success")
     return redirect(url_for("editor.suggestions"))
 
 

@@ -1,0 +1,112 @@
+"""The background jobs: sending queued mail, polling the IMAP mailbox, refreshing the editors'
+suggested articles and bringing this node's search index up to date.
+
+``neuvo worker`` runs them all in rounds; ``neuvo mail send``, ``neuvo mail poll`` and
+``neuvo suggest refresh`` run one each. Every job works in the current app context's
+session and commits its own work; none runs inside a web request.
+"""
+from __future__ import annotations
+
+import imaplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from kb.cli_common import _store_mails, matchers
+from kb.db import commit, session, utcnow
+from kb.emailing import mail_config
+from kb.models import GapSnapshot
+from kb.services import suggestion_runs
+from kb.services.errors import InvalidInput
+from kb.services.mail_queue import DEFAULT_LIMIT, DeliveryReport, deliver_queued
+
+
+class MailboxError(Exception):
+    """The IMAP server could not be reached or refused us; nothing was stored or marked seen."""
+
+
+@dataclass(frozen=True)
+class PollResult:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    appended: int = 0
+    #: Messages left unseen in the mailbox for a person to look at: "uid: reason".
+    skipped: list[str] = field(default_factory=list)
+
+
+def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None) -> DeliveryReport:
+    """Send the mail that is due (see :mod:`kb.services.mail_queue`)."""
+    session().rollback()  # delivery commits as it goes: start from a clean transaction
+    return deliver_queued(session(), mail_config(), now=now or utcnow(), limit=limit)
+
+
+def imap_configured() -> bool:
+    from kb.services.email_intake import imap_configured as configured
+
+    return configured(current_app.config)
+
+
+def poll_mailbox() -> PollResult:
+    """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored and committed."""
+    from kb.services.email_intake import Mailbox, parse_message
+
+    config = current_app.config
+    mails, uids, skipped = [], [], []
+    try:
+        with Mailbox(config) as box:
+            for uid, raw in box.unseen():
+                try:
+                    mails.append(parse_message(raw, max_files=config["ATTACHMENT_MAX_FILES"],
+                                               max_bytes=config["ATTACHMENT_MAX_BYTES"],
+                                               allowed=config["ATTACHMENT_TYPES"]))
+                    uids.append(uid)
+                except InvalidInput as error:
+                    skipped.append(f"{uid.decode()}: {error.describe()}")
+            result = _store_mails(mails)
+            commit()
+            box.mark_seen(uids)
+    except (imaplib.IMAP4.error, OSError) as error:
+        session().rollback()
+        raise MailboxError(f"IMAP {config['IMAP_HOST']}: {error}") from error
+    return PollResult(len(mails), result.created, result.updated, result.appended, skipped)
+
+
+def run_gap_refresh(*, as_of: datetime | None = None, days: int = 14, top: int = 10,
+                    progress: Callable[[str], None] | None = None) -> GapSnapshot:
+    """Run the gap miner over the window ending ``as_of`` (default now) and store the editors' list."""
+    from kb.services.gap_review import refresh_snapshot
+
+    now = utcnow()
+    matcher = matchers().current(session(), progress=progress)
+    snapshot = refresh_snapshot(session(), matcher, as_of=as_of or now, now=now, days=days, top=top)
+    suggestion_runs.finish_refresh(session(), now=utcnow())
+    commit()
+    return snapshot
+
+
+def refresh_suggestions_if_due(*, now: datetime | None = None) -> GapSnapshot | None:
+    """Run the gap miner when an editor asked for it or the last run is older than SUGGEST_REFRESH_HOURS."""
+    now = now or utcnow()
+    hours = float(current_app.config.get("SUGGEST_REFRESH_HOURS") or 0)
+    db = session()
+    state = suggestion_runs.refresh_state(db)
+    if not suggestion_runs.refresh_due(state, now=now, period=timedelta(hours=hours) if hours > 0 else None):
+        db.rollback()
+        return None
+    if not suggestion_runs.start_refresh(db, state, now=now):
+        db.rollback()
+        return None
+    commit()
+    return run_gap_refresh()
+
+
+def update_search_index() -> int:
+    """Apply queued article changes to this node's search index; returns how many were applied."""
+    from kb.services.search_index import drain_outbox, index
+
+    applied = drain_outbox(session(), index())
+    commit()
+    return applied
