@@ -1,10 +1,25 @@
-"""Error pages for browsers and JSON errors for the API."""
+"""Error pages for browsers and JSON errors for the API.
+
+A database that cannot be reached (stopped, restarting, a dropped connection, SQLite
+locked past its busy timeout) and a full disk are temporary: they answer 503 with
+``Retry-After``, never a 500. That page is rendered without the database (the shop's
+configured name, the visitor shown as logged out), so it cannot fail the same way;
+the engine's ``pool_pre_ping`` reconnects on the next request once the database is back.
+"""
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, render_template, request
+import errno
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+#: Seconds a client is asked to wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 5
+_DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def wants_json() -> bool:
@@ -23,6 +38,15 @@ MESSAGES = {
 }
 
 
+def is_temporary(error: BaseException) -> bool:
+    """The database is out of reach or the disk is full: worth trying again shortly."""
+    if isinstance(error, _DATABASE_UNAVAILABLE):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OSError) and error.errno in _DISK_FULL
+
+
 def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     code = error.code or 500
     message = str(MESSAGES.get(code, error.name))
@@ -34,13 +58,37 @@ def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
-    from flask import current_app
-
-    current_app.logger.exception("unhandled error on %s", request.path)
-    failed = g.get("db_session")  # end the failed transaction: the error page reads the shop name
+def _end_transaction() -> None:
+    """Roll back the request's failed transaction (the connection may be gone: then there is nothing to end)."""
+    failed = g.get("db_session")
     if failed is not None:
-        failed.rollback()
+        try:
+            failed.rollback()
+        except sa_exc.SQLAlchemyError:
+            current_app.logger.debug("rollback after a failed request failed too", exc_info=True)
+
+
+def _handle_unavailable(error: Exception) -> Response:
+    current_app.logger.warning("temporarily unavailable on %s: %s: %s", request.path, type(error).__name__,
+                               str(error).splitlines()[0] if str(error) else "")
+    _end_transaction()
+    # what the page would otherwise read from the database
+    g.setdefault("shop_name", current_app.config["SHOP_NAME"])
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    try:
+        response = current_app.make_response(_handle_http(ServiceUnavailable()))
+    except Exception:
+        current_app.logger.exception("the 503 page failed on %s", request.path)
+        response = Response(str(MESSAGES[503]), 503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    if is_temporary(error):
+        return _handle_unavailable(error)
+    current_app.logger.exception("unhandled error on %s", request.path)
+    _end_transaction()  # the error page reads the shop name
     return _handle_http(InternalServerError())
 
 
