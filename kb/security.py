@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, abort, current_app, request, session
+from limits import parse
 from werkzeug.routing import IntegerConverter, Map
 
 
@@ -39,6 +40,27 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def spend_attempt(limit: str, *key: str) -> bool:
+    """Count one attempt for ``key`` against ``limit`` ("5 per 15 minutes"); False once it is used up.
+
+    The count and the comparison are one atomic step in the limiter's storage (Redis
+    INCR with several workers), so the limit is exact however many requests arrive at
+    once. Flask-Limiter's ``deduct_when`` is not: it tests before the request and counts
+    after it, and concurrent requests all pass the test.
+    """
+    from kb.extensions import limiter
+
+    return not limiter.enabled or limiter.limiter.hit(parse(limit), "attempts", *key)
+
+
+def forget_attempts(limit: str, *key: str) -> None:
+    """Start counting ``key``'s attempts against ``limit`` from zero again (after a success)."""
+    from kb.extensions import limiter
+
+    if limiter.enabled:
+        limiter.limiter.clear(parse(limit), "attempts", *key)
 
 
 def _reject_nul_bytes() -> None:

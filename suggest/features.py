@@ -105,8 +105,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if tuple(self.word_ngram_range) == (1, 2):
             word = TfidfVectorizer(analyzer=word_analyzer, vocabulary=word_vocab, **common)
         else:
-            word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=tuple(self.word_ngram_range),
-                                   vocabulary=word_vocab, **common)
+            word = TfidfVectorizer(analyzer="word", token_pattern=r"\S+",  # nosec B106 # a regex, not a password
+                                   ngram_range=tuple(self.word_ngram_range), vocabulary=word_vocab, **common)
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range),
                                vocabulary=char_vocab, **common)
         return word, char

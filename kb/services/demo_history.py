@@ -43,7 +43,7 @@ SEARCHES = [
 
 def _rng(*parts: object) -> random.Random:
     seed = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-    return random.Random(int(seed[:16], 16))
+    return random.Random(int(seed[:16], 16))  # nosec B311 # repeatable demo data, not a secret
 
 
 def _office_time(at: datetime, zone: ZoneInfo) -> datetime:

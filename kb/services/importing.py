@@ -105,7 +105,14 @@ def string_list(row: Row, name: str) -> list[str]:
         items = value
     else:
         raise InvalidInput("must be a list of strings or comma-separated text", field=name)
+    if any("\x00" in v for v in items):
+        raise InvalidInput("contains a NUL character", field=name)
     return [v.strip() for v in items if v.strip()]
+
+
+#: Years a shop's date-times may have: far enough from datetime's limits that converting to UTC
+#: and adding payment terms never overflow ("0001-01-01T00:00+01:00" is before year 1 in UTC).
+YEARS = range(1900, 3000)
 
 
 def timestamp(row: Row, name: str) -> datetime:
@@ -115,6 +122,8 @@ def timestamp(row: Row, name: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         raise InvalidInput(f"not an ISO 8601 date-time: {value!r}", field=name) from None
+    if parsed.year not in YEARS:
+        raise InvalidInput(f"the year must be from {YEARS.start} to {YEARS.stop - 1}", field=name)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)

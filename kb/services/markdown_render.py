@@ -41,7 +41,7 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+    return Markup(clean)  # noqa: S704  # nosec B704 # sanitised by nh3 above
 
 
 def plain_text(text: str, limit: int | None = None) -> str:

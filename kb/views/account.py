@@ -27,6 +27,13 @@ bp = Blueprint("account", __name__)
 GUEST_KEY = "guest_orders"
 
 
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """Orders, addresses and invoices are personal: browsers and proxies must not keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _viewer_email(number: str | None = None) -> str | None:
     """The e-mail whose orders the current visitor may see."""
     if current_user.is_authenticated:
