@@ -114,7 +114,8 @@ def reindex_command(check: bool) -> None:
     total = session().scalar(select(func.count(Article.id)).where(Article.status == ArticleStatus.PUBLISHED)) or 0
     try:
         with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
-            count = rebuild(session(), index(), progress=lambda done: bar.update(done - bar.pos))
+            count = rebuild(session(), index(), progress=lambda done: bar.update(done - bar.pos),
+                            commit_before_build=True)
     except IndexBusy as error:
         session().rollback()
         click.echo(f"Error: {error}; try again later", err=True)

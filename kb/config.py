@@ -75,7 +75,7 @@ CONTENT_SECURITY_POLICY = (
 #: Log-in POSTs per client address.
 LOGIN_RATE_LIMIT = "10 per minute"
 #: Failed log-ins per submitted e-mail address (from any client) before that
-#: address is locked for the rest of the window.
+#: address is locked for the rest of the window; a successful log-in starts the count again.
 LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
 #: Sign-up and password-reset requests per client address and per e-mail address
 #: (the latter stops one address from being flooded with mail).

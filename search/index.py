@@ -30,10 +30,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from whoosh import index as windex
+from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Prefix, Query, Term
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
@@ -91,16 +93,34 @@ class SearchIndex(QueryExecution):
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
         self._lock = threading.RLock()
-        self._searcher: Searcher | None = None
+        self._open = _OpenSearcher()
+        # Index files are read without mmap (a truncated file must raise, not SIGBUS the
+        # worker), so an open searcher holds file handles: close them if this index is
+        # dropped without close(); the callback runs before the files' own finalizers.
+        weakref.finalize(self, self._open.close)
         self._signature: tuple[int, int, int] | None = None
         self._arrays: ArrayScorer | None = None
+
+    @property
+    def _searcher(self) -> Searcher | None:
+        return self._open.searcher
+
+    @_searcher.setter
+    def _searcher(self, searcher: Searcher | None) -> None:
+        self._open.searcher = searcher
 
     # -- lifecycle -----------------------------------------------------------
 
     def exists(self) -> bool:
         """True if a live generation is present (it may still prove corrupt)."""
         location = live_dir(self.path)
-        return location is not None and windex.exists_in(location)
+        if location is None:
+            return False
+        try:
+            return FileStorage(location, supports_mmap=False).index_exists()
+        except Exception as exc:  # present but unreadable: reading it says so
+            unavailable(exc)
+            return True
 
     def rebuild(
         self,
@@ -113,6 +133,8 @@ class SearchIndex(QueryExecution):
 
         ``progress`` is called with the number of articles indexed so far;
         ``checkpoint`` is stored with the new generation before it goes live.
+        Call it holding :meth:`exclusive`: temporary builds it finds are taken
+        as abandoned by a killed rebuild and removed.
         """
         name, count = new_generation(self.path, docs, progress, checkpoint)
         previous = pointer_name(self.path)
@@ -309,7 +331,9 @@ class SearchIndex(QueryExecution):
         if location is None:
             raise IndexUnavailable(f"no search index at {self.path}")
         try:
-            return windex.open_dir(location)
+            # Without mmap: a truncated file then raises an error we can handle
+            # instead of killing the worker with SIGBUS.
+            return FileStorage(location, supports_mmap=False).open_index()
         except Exception as exc:
             error = unavailable(exc)
         raise error
@@ -327,7 +351,8 @@ class SearchIndex(QueryExecution):
             except windex.LockError as exc:
                 raise IndexBusy(f"index writer lock busy at {self.path}") from exc
             except Exception as exc:
-                raise IndexUnavailable(str(exc)) from exc
+                failure = unavailable(exc)
+                raise failure from None
             error: IndexUnavailable | None = None
             try:
                 yield writer, location
@@ -359,11 +384,29 @@ class SearchIndex(QueryExecution):
     def _reopen(self) -> None:
         # Not Searcher.refresh(): it reuses segment readers by segment name and
         # so misses deletions committed to a segment it already has open.
-        assert self._searcher is not None
+        if self._searcher is None:
+            return
         ix = self._searcher._ix
         self._arrays = None
         self._searcher.close()
         self._searcher = ix.searcher()
+
+
+class _OpenSearcher:
+    """The searcher of a :class:`SearchIndex`, held apart so a finalizer can close it."""
+
+    __slots__ = ("searcher",)
+
+    def __init__(self) -> None:
+        self.searcher: Searcher | None = None
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            try:
+                self.searcher.close()
+            except Exception:  # a corrupt index may fail even to close
+                log.debug("closing searcher failed", exc_info=True)
+            self.searcher = None
 
 
 def _cancel(writer: IndexWriter) -> None:

@@ -124,12 +124,15 @@ def _replace_file(directory: str, name: str, text: str) -> None:
 
 
 def remove_old_generations(root: str, keep: set[str | None]) -> None:
-    """Delete generations not in ``keep`` and temporary builds over an hour old."""
+    """Delete generations not in ``keep`` and every temporary build.
+
+    Called by a rebuild under the update lock, so no other build can be
+    running: a ``.tmp-*`` entry was left behind by a build that was killed.
+    """
     for entry in os.scandir(root):
         if entry.name.startswith(GENERATION_PREFIX) and entry.name not in keep:
             shutil.rmtree(entry.path, ignore_errors=True)
-        elif entry.name.startswith(BUILD_PREFIX) and _older_than(entry.path, 3600):
-            # Left behind by a crashed rebuild.
+        elif entry.name.startswith(BUILD_PREFIX):
             if entry.is_dir():
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
@@ -170,17 +173,13 @@ def unavailable(exc: Exception) -> IndexUnavailable:
     # the traceback's frames so the file closes here, quietly, not at a random later GC.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        traceback.clear_frames(exc.__traceback__)
-        exc.__traceback__ = None
+        seen: BaseException | None = exc
+        while seen is not None:  # the error it was handling holds frames too
+            traceback.clear_frames(seen.__traceback__)
+            seen.__traceback__ = None
+            seen = seen.__context__ or seen.__cause__
         gc.collect()
     return IndexUnavailable(message)
-
-
-def _older_than(path: str, seconds: float) -> bool:
-    try:
-        return time.time() - os.path.getmtime(path) > seconds
-    except OSError:
-        return False
 
 
 def _remove(path: str) -> None:

@@ -186,13 +186,23 @@ def sync_if_due(session: Session, search_index: SearchIndex) -> None:
         log.warning("index sync failed: %s", error)
 
 
-def rebuild(session: Session, search_index: SearchIndex,
-            progress: Callable[[int], None] | None = None, *, wait: float = REBUILD_WAIT) -> int:
-    """Rebuild the whole index from the published articles into a new generation; returns the count."""
+def rebuild(session: Session, search_index: SearchIndex, progress: Callable[[int], None] | None = None, *,
+            wait: float = REBUILD_WAIT, commit_before_build: bool = False) -> int:
+    """Rebuild the whole index from the published articles into a new generation; returns the count.
+
+    ``commit_before_build`` (``neuvo reindex``) reads the articles, commits, and
+    only then builds: on SQLite an open transaction holds the write lock, and
+    every page would wait for the whole build.
+    """
     with search_index.exclusive(wait) as held:
         if not held:
             raise IndexBusy(f"another process is updating the search index at {search_index.path}")
-        return _rebuild_locked(session, search_index, progress)
+        if not commit_before_build:
+            return _rebuild_locked(session, search_index, progress)
+        checkpoint = _newest_change(session)
+        documents = list(published_documents(session))
+        session.commit()
+        return search_index.rebuild(documents, progress=progress, checkpoint=checkpoint)
 
 
 def ensure_index(session: Session, search_index: SearchIndex, *, wait: float = REBUILD_WAIT,
@@ -279,7 +289,7 @@ def _catch_up(session: Session, search_index: SearchIndex, *, rebuild_stale: boo
         log.warning("index update postponed: %s", error)
         return SyncResult()
     except IndexUnavailable as error:
-        if not rebuild_stale and _usable(search_index):  # e.g. a full disk: the next sync tries again
+        if _usable(search_index):  # e.g. a full disk: a rebuild would need more space; the next sync tries again
             log.warning("index update postponed: %s", error)
             return SyncResult()
         log.warning("search index at %s unusable (%s); rebuilding", search_index.path, error)

@@ -99,21 +99,22 @@ def test_full_disk_keeps_the_article_the_site_answers_and_the_index_catches_up(s
         with Browser(server.base_url) as editor:
             editor.log_in(EDITOR, STAFF_PASSWORD)
             status = _publish_in_editor(editor, instance, "Levy täynnä julkaisu", "levy-taynna-julkaisu")
-        assert status in (302, 503), f"publishing on a full disk answered {status}"
+        assert status == 302, f"publishing on a full disk answered {status}"  # committed: no error after it
         assert rows(instance, "SELECT status FROM articles WHERE slug = 'levy-taynna-julkaisu'") == [("published",)]
 
         data = instance.path / "levy.jsonl"
         data.write_text(json.dumps({"slug": "levy-taynna-tuonti", "title": "Levy täynnä tuonti", "language": "fi",
                                     "category": "toimitus", "body": "Tuotu levyn ollessa täynnä."}) + "\n")
-        instance.neuvo("import", "articles", str(data), check=False)
+        imported = instance.neuvo("import", "articles", str(data), check=False)
+        assert imported.returncode == 0, imported.stderr
         assert scalar(instance, "SELECT count(*) FROM articles WHERE slug = 'levy-taynna-tuonti'") == 1
 
         with Browser(server.base_url) as visitor:
             for path in ("/fi/", "/fi/a/levy-taynna-julkaisu", "/fi/a/levy-taynna-tuonti"):
                 assert visitor.get(path).status == 200, path
-            # search: stale results, or "temporarily unavailable"
-            assert visitor.get(f"/fi/search?q={quote('Levy täynnä julkaisu')}").status in (200, 503)
-            assert visitor.get("/api/v1/search?q=levy").status in (200, 503)
+            # the live index is still readable: search answers, without the new articles for now
+            assert visitor.get(f"/fi/search?q={quote('Levy täynnä julkaisu')}").status == 200
+            assert visitor.get("/api/v1/search?q=levy").status == 200
 
         reindex = instance.neuvo("reindex", check=False)
         assert reindex.returncode != 0

@@ -127,9 +127,6 @@ def _builds(index: Path) -> list[str]:
     return sorted(p.name for p in index.iterdir() if p.name.startswith(".tmp-")) if index.exists() else []
 
 
-@pytest.mark.xfail(raises=BuildLeftBehind, strict=True, reason=(
-    "search/storage.py removes abandoned .tmp-* builds only when over an hour old, although the rebuild "
-    "holds the machine's update lock (no other build can be running): reported to the search engineer"))
 def test_killed_reindex_keeps_the_live_index_and_the_next_one_cleans_up(site, demo_articles) -> None:
     instance, server = site
     article = demo_articles[0]
@@ -167,9 +164,6 @@ def test_deleted_index_is_rebuilt_without_a_server_error(site, demo_articles) ->
     assert_index_matches_database(instance)
 
 
-@pytest.mark.xfail(raises=WorkerCrashed, strict=True, reason=(
-    "Whoosh reads the index through mmap: a truncated file kills the worker with SIGBUS (the connection "
-    "drops without an answer); open it with FileStorage(supports_mmap=False): reported to the search engineer"))
 def test_truncated_index_is_rebuilt_without_a_server_error(site, demo_articles) -> None:
     instance, server = site
     article = demo_articles[2]
