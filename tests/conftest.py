@@ -1,5 +1,11 @@
 """Fixtures: apps on temporary instances (SQLite, or a real PostgreSQL server
-started for the session), the demo shop, clients, the CLI runner and factories."""
+started for the session), the demo shop, clients, the CLI runner and factories.
+
+``NEUVO_TEST_DATABASE=postgresql`` (default ``sqlite``) puts every test's database on
+PostgreSQL: the ``app``, the demo shop and the databases made by ``new_database``. Tests
+marked ``sqlite_only`` are about SQLite itself and stay on it; ``both_backends`` tests run
+only their PostgreSQL half then (the SQLite half is the default run's).
+"""
 from __future__ import annotations
 
 import os
@@ -9,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +26,18 @@ from kb.db import commit, database, session, utcnow
 from kb.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE = os.environ.get("NEUVO_TEST_DATABASE", "sqlite")
+DEFAULT_BACKEND = {"sqlite": "sqlite", "postgresql": "postgres"}.get(TEST_DATABASE, "")
+DEMO_DATABASE = "neuvo_demo"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not DEFAULT_BACKEND:
+        raise pytest.UsageError(f"NEUVO_TEST_DATABASE must be 'sqlite' or 'postgresql', not {TEST_DATABASE!r}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"test database: {TEST_DATABASE} (NEUVO_TEST_DATABASE)"
 
 
 def _config(instance: Path, url: str) -> dict:
@@ -46,16 +64,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _memory_tmp() -> str | None:
+    """/dev/shm when it has room: CREATE DATABASE per test costs ~20 ms there, ~400 ms on this disk."""
+    shm = Path("/dev/shm")
+    try:
+        return str(shm) if shutil.disk_usage(shm).free > 2 * 1024**3 else None
+    except OSError:
+        return None
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a private PostgreSQL cluster; yields an admin URL without a database name."""
     bin_dir = _pg_bin()
     if bin_dir is None:
-        if os.environ.get("NEUVO_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL is required (NEUVO_REQUIRE_POSTGRES) but initdb was not found")
+        if os.environ.get("NEUVO_REQUIRE_POSTGRES") or DEFAULT_BACKEND == "postgres":
+            pytest.fail("PostgreSQL is required (NEUVO_REQUIRE_POSTGRES or NEUVO_TEST_DATABASE) "
+                        "but initdb was not found")
         pytest.skip("PostgreSQL server binaries not installed")
     # not under pytest's tmp dirs: those are private to root, and the server runs as postgres
-    base = Path(tempfile.mkdtemp(prefix="neuvo-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="neuvo-pg-", dir=_memory_tmp()))
     data, port = base / "data", _free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -64,40 +92,71 @@ def postgres_server() -> Iterator[str]:
     subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "neuvo", "--auth=trust",
                     "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
     subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
-                    "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                          f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "-o", (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                           f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"),
                     "start"], check=True, capture_output=True)
     try:
         yield f"postgresql+psycopg://neuvo@127.0.0.1:{port}"
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+                       check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
+class PostgresDatabases:
+    """Creates and drops databases on the session's cluster (each from a template database)."""
+
+    def __init__(self, server_url: str):
+        self.server_url = server_url
+        self.admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+
+    def create(self, name: str | None = None, *, template: str = "template1") -> str:
+        name = name or f"t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return f"{self.server_url}/{name}"
+
+    def drop(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: str) -> str:
+def postgres_databases(postgres_server: str) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_server)
+    yield databases
+    databases.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_databases: PostgresDatabases) -> str:
     """A migrated database used as the template of every test database."""
-    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE neuvo_template"))
-    admin.dispose()
-    engine = create_engine(f"{postgres_server}/neuvo_template")
+    engine = create_engine(postgres_databases.create("neuvo_template"))
     upgrade(engine)
     engine.dispose()
     return "neuvo_template"
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {postgres_template}'))
-    yield f"{postgres_server}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def throwaway_postgres(request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    """Factory: a new PostgreSQL database copied from ``template``, dropped after the test."""
+    created: list[tuple[PostgresDatabases, str]] = []
+
+    def make(template: str) -> str:
+        databases = request.getfixturevalue("postgres_databases")
+        created.append((databases, databases.create(template=template)))
+        return created[-1][1]
+
+    yield make
+    for databases, url in created:
+        databases.drop(url)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str, throwaway_postgres: Callable[[str], str]) -> str:
+    """A migrated PostgreSQL database of the test's own, whatever NEUVO_TEST_DATABASE says."""
+    return throwaway_postgres(postgres_template)
 
 
 # ---------- SQLite templates: migrated once, copied per test
@@ -112,56 +171,86 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An instance folder with the demo shop loaded and indexed, built once."""
+def demo_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """An instance folder with the demo shop loaded and indexed, built once.
+
+    On SQLite the database is the folder's neuvo.db; on PostgreSQL it is the template
+    database ``DEMO_DATABASE``, which every ``demo_app`` copies."""
     from kb.services.demo import load_demo
-    from kb.services.search_index import index
     from kb.services.demo_history import search_history
+    from kb.services.search_index import index
     from kb.services.suggestions import refresh_derived
 
     instance = tmp_path_factory.mktemp("demo-instance")
-    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    if DEFAULT_BACKEND == "postgres":
+        template = request.getfixturevalue("postgres_template")
+        url = request.getfixturevalue("postgres_databases").create(DEMO_DATABASE, template=template)
+    else:
+        url = f"sqlite:///{instance / 'neuvo.db'}"
+    app = create_app(_config(instance, url))
     with app.app_context():
         upgrade(database().engine)
         load_demo(session(), now=utcnow())
         refresh_derived(session(), index(), app.extensions["neuvo_matchers"], now=utcnow())
         search_history(session(), index(), now=utcnow())
         commit()
-        database().dispose()
+    database(app).dispose()
     return instance
 
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """Which database the test runs on: parametrize indirectly with "postgres" to switch."""
-    return getattr(request, "param", "sqlite")
+    """Which database the test runs on: NEUVO_TEST_DATABASE's, or "sqlite"/"postgres" by indirect parametrization."""
+    return getattr(request, "param", DEFAULT_BACKEND)
 
 
+_postgres_half = pytest.param("postgres", marks=pytest.mark.postgres)
 both_backends = pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+    "backend", [_postgres_half] if DEFAULT_BACKEND == "postgres" else ["sqlite", _postgres_half], indirect=True)
+
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+"""For tests about SQLite itself (pragmas, BEGIN IMMEDIATE, file locks): SQLite under every NEUVO_TEST_DATABASE."""
 
 
 @pytest.fixture
-def app(tmp_path: Path, backend: str, request: pytest.FixtureRequest, sqlite_template: Path):
+def new_database(backend: str, request: pytest.FixtureRequest) -> Callable[..., str]:
+    """Factory: a new database for ``instance`` on the test's backend; returns its URL.
+
+    Migrated to head unless ``migrated=False`` (then empty, as before ``neuvo init``). On
+    SQLite it is the instance's default file, neuvo.db; on PostgreSQL a database of its own,
+    dropped after the test."""
+
+    def make(instance: Path, *, migrated: bool = True) -> str:
+        instance.mkdir(parents=True, exist_ok=True)
+        if backend == "postgres":
+            template = request.getfixturevalue("postgres_template") if migrated else "template1"
+            return request.getfixturevalue("throwaway_postgres")(template)
+        if migrated:
+            shutil.copy(request.getfixturevalue("sqlite_template"), instance / "neuvo.db")
+        return f"sqlite:///{instance / 'neuvo.db'}"
+
+    return make
+
+
+@pytest.fixture
+def app(tmp_path: Path, new_database: Callable[..., str]):
     """An app on a fresh, migrated, empty database."""
     instance = tmp_path / "instance"
-    instance.mkdir()
-    if backend == "postgres":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        shutil.copy(sqlite_template, instance / "neuvo.db")
-        url = f"sqlite:///{instance / 'neuvo.db'}"
-    app = create_app(_config(instance, url))
+    app = create_app(_config(instance, new_database(instance)))
     yield app
     database(app).dispose()
 
 
 @pytest.fixture
-def demo_app(tmp_path: Path, demo_template: Path):
-    """An app on a private copy of the demo shop (SQLite and its index)."""
+def demo_app(tmp_path: Path, demo_template: Path, request: pytest.FixtureRequest):
+    """An app on a private copy of the demo shop (database, index and models), on NEUVO_TEST_DATABASE."""
     instance = tmp_path / "instance"
     shutil.copytree(demo_template, instance)
-    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    if DEFAULT_BACKEND == "postgres":
+        url = request.getfixturevalue("throwaway_postgres")(DEMO_DATABASE)
+    else:
+        url = f"sqlite:///{instance / 'neuvo.db'}"
+    app = create_app(_config(instance, url))
     yield app
     database(app).dispose()
 
@@ -202,8 +291,9 @@ def create_article(app):
             commit()
             drain_outbox(session(), index())
             commit()
-            from kb.models import Article
             from sqlalchemy import select
+
+            from kb.models import Article
             return session().scalar(select(Article.id).where(Article.slug == slug))
 
     return make

@@ -96,6 +96,11 @@ def test_take_and_assign_to_a_colleague(app, client, agent, make_user, make_tick
     client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": str(customer)})
     client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": "x"})
     assert get_ticket(app, ticket_id).assignee_id == colleague
+    # numbers past PostgreSQL's integer range are refused like other bad values, never a 500
+    r = client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": "2147483648"})
+    assert r.status_code == 302 and get_ticket(app, ticket_id).assignee_id == colleague
+    r = client.post(f"/agent/tickets/{ticket_id}/solve", data={"csrf_token": token, "version": "2147483648"})
+    assert r.status_code == 400 and get_ticket(app, ticket_id).status is TicketStatus.OPEN
     client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": ""})
     assert get_ticket(app, ticket_id).assignee_id is None
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -31,12 +30,10 @@ def log_out(client):
 
 
 @pytest.fixture
-def limited_app(tmp_path: Path, sqlite_template: Path):
+def limited_app(tmp_path: Path, new_database):
     """An app with rate limits switched on (the test config switches them off)."""
     instance = tmp_path / "limited"
-    instance.mkdir()
-    shutil.copy(sqlite_template, instance / "neuvo.db")
-    app = create_app({**_config(instance, f"sqlite:///{instance / 'neuvo.db'}"), "RATELIMIT_ENABLED": True})
+    app = create_app({**_config(instance, new_database(instance)), "RATELIMIT_ENABLED": True})
     yield app
     database(app).dispose()
 

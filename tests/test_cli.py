@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from kb.db import session
 from kb.models import Article, Role, User
@@ -157,10 +157,15 @@ def test_corrupt_index_is_rebuilt_on_first_search(app, create_article, client) -
     assert "/fi/a/palautukset" in html
 
 
-def run_neuvo(instance: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
+              database_url: str | None = None) -> subprocess.CompletedProcess:
+    """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
     env.update(NEUVO_INSTANCE_PATH=str(instance))
-    return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300)
+    if database_url is not None:
+        env.update(NEUVO_DATABASE_URL=database_url)
+    return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300,
+                          check=False)
 
 
 def test_demo_refuses_to_mix_into_a_shops_own_content(app, runner, create_article) -> None:
@@ -170,19 +175,24 @@ def test_demo_refuses_to_mix_into_a_shops_own_content(app, runner, create_articl
     assert article_count(app) == 1
 
 
-def test_installed_script_init_twice_demo_and_reset(tmp_path: Path) -> None:
+def test_installed_script_init_twice_demo_and_reset(tmp_path: Path, new_database) -> None:
     instance = tmp_path / "inst"
-    first = run_neuvo(instance, "init")
+    url = new_database(instance, migrated=False)
+    first = run_neuvo(instance, "init", database_url=url)
     assert first.returncode == 0, first.stderr
-    second = run_neuvo(instance, "init")
+    second = run_neuvo(instance, "init", database_url=url)
     assert second.returncode == 0 and "unchanged" in second.stdout
-    demo = run_neuvo(instance, "demo")
+    demo = run_neuvo(instance, "demo", database_url=url)
     assert demo.returncode == 0, demo.stderr
-    again = run_neuvo(instance, "demo")
+    again = run_neuvo(instance, "demo", database_url=url)
     assert again.returncode == 0 and "already loaded" in again.stdout
-    reset = run_neuvo(instance, "demo", "--reset")
+    reset = run_neuvo(instance, "demo", "--reset", database_url=url)
     assert reset.returncode == 0, reset.stderr
-    assert (instance / "neuvo.db").exists() and (instance / "index").is_dir()
+    assert (instance / "index").is_dir()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count(Article.id))).scalar() > 0
+    engine.dispose()
 
 
 def test_every_command_is_documented_in_the_readme(app) -> None:

@@ -11,7 +11,7 @@ from kb.db import commit, session, utcnow
 from kb.models import Order, OrderLine, OrderStatus, Return
 from kb.services import orders as rules
 from kb.services import returns as return_rules
-from tests.conftest import both_backends
+from tests.conftest import both_backends, sqlite_only
 
 
 def run_threads(targets: list) -> list[BaseException]:
@@ -93,6 +93,7 @@ def test_sixteen_concurrent_registrations_of_one_return_make_one(app, create_ord
     assert len(set(results)) == 1 and len(results) == 16
 
 
+@sqlite_only
 def test_sixteen_writers_on_sqlite_never_hit_database_is_locked(app, create_order) -> None:
     number = create_order(status="paid")
 

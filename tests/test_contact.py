@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -223,11 +222,9 @@ def test_honeypot_goes_to_the_spam_queue_quietly(app, client, shop) -> None:
 
 
 @pytest.fixture
-def limited_client(tmp_path: Path, sqlite_template: Path):
+def limited_client(tmp_path: Path, new_database):
     instance = tmp_path / "limited"
-    instance.mkdir()
-    shutil.copy(sqlite_template, instance / "neuvo.db")
-    app = create_app({**_config(instance, f"sqlite:///{instance / 'neuvo.db'}"), "RATELIMIT_ENABLED": True,
+    app = create_app({**_config(instance, new_database(instance)), "RATELIMIT_ENABLED": True,
                       "CONTACT_RATE_LIMIT": "2 per minute"})
     yield app.test_client()
     database(app).dispose()

@@ -223,6 +223,8 @@ def test_api_order_upsert_then_events(app, client, backend: str) -> None:
     ("/api/v1/orders", ["not", "an", "object"], 400, None),
     ("/api/v1/inquiries", {"id": "W-1", "channel": "pigeon", "created_at": "2026-03-01T10:00:00Z", "body": "x"}, 400,
      "channel"),
+    ("/api/v1/inquiries", {"id": "W-2", "channel": "chat", "created_at": "2026-03-01T10:00:00Z", "body": "x",
+                           "article_slugs": ["toimitus\x00ajat"]}, 400, "article_slugs"),  # PostgreSQL refuses NUL
 ])
 def test_shop_api_errors_are_json_4xx(app, client, path: str, body, status: int, field: str | None) -> None:
     headers = bearer(make_token(app))
