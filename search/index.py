@@ -94,9 +94,8 @@ class SearchIndex(QueryExecution):
         self.path = os.fspath(path)
         self._lock = threading.RLock()
         self._open = _OpenSearcher()
-        # Index files are read without mmap (a truncated file must raise, not SIGBUS the
-        # worker), so an open searcher holds file handles: close them if this index is
-        # dropped without close(); the callback runs before the files' own finalizers.
+        # An open searcher holds file handles: close them if this index is dropped
+        # without close(); the callback runs before the files' own finalizers.
         weakref.finalize(self, self._open.close)
         self._signature: tuple[int, int, int] | None = None
         self._arrays: ArrayScorer | None = None
@@ -117,7 +116,7 @@ class SearchIndex(QueryExecution):
         if location is None:
             return False
         try:
-            return FileStorage(location, supports_mmap=False).index_exists()
+            return FileStorage(location).index_exists()
         except Exception as exc:  # present but unreadable: reading it says so
             unavailable(exc)
             return True
@@ -331,9 +330,7 @@ class SearchIndex(QueryExecution):
         if location is None:
             raise IndexUnavailable(f"no search index at {self.path}")
         try:
-            # Without mmap: a truncated file then raises an error we can handle
-            # instead of killing the worker with SIGBUS.
-            return FileStorage(location, supports_mmap=False).open_index()
+            return FileStorage(location).open_index()
         except Exception as exc:
             error = unavailable(exc)
         raise error
