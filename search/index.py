@@ -368,6 +368,7 @@ class SearchIndex(QueryExecution):
             try:
                 writer.commit()
             except Exception as exc:
+                _cancel(writer)  # a failed commit keeps Whoosh's write lock: every later write would time out
                 raise IndexUnavailable(str(exc)) from exc
         finally:
             ix.close()
@@ -411,6 +412,9 @@ def _cancel(writer: IndexWriter) -> None:
         writer.cancel()
     except Exception:  # the lock must go even if the segments are broken
         log.debug("cancelling writer failed", exc_info=True)
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and getattr(lock, "fd", None) is not None:
+            lock.release()
 
 
 def _int(value: object, default: int) -> int:

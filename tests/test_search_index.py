@@ -280,3 +280,27 @@ def test_update_lock_excludes_threads_and_processes_and_dies_with_its_holder(fre
         holder.kill()
         holder.wait(10)
         holder.stdout.close()
+
+
+def test_failed_commit_releases_the_write_lock(fresh, monkeypatch):
+    """A commit that fails (disk full while writing the table of contents) must not leave Whoosh's
+    write lock behind: every later write would wait and then fail as busy."""
+    from whoosh import writing
+
+    real = writing.SegmentWriter._finalize_segment
+    calls = {"n": 0}
+
+    def full_disk(self):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(28, "No space left on device")
+        return real(self)
+
+    monkeypatch.setattr(writing.SegmentWriter, "_finalize_segment", full_disk)
+    fresh.lock_timeout = 0.5
+    changed = ARTICLES[0]
+    with pytest.raises(IndexUnavailable):
+        fresh.upsert([changed])
+    fresh.upsert([changed])  # IndexBusy here if the lock had stayed
+    assert calls["n"] == 2
+    assert fresh.doc_ids() == {a.id for a in ARTICLES}
