@@ -135,13 +135,41 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_)
         return self
 
+    def fit_transform(self, X: Sequence[Triple], y: None = None, **fit_params) -> sparse.csr_matrix:
+        """Fit and return the rows of ``X``, analysing each text once (what ``fit`` then ``transform`` give)."""
+        stems = self._word_docs(X)
+        docs = [char_doc(t[1]) for t in X]
+        has_chars = [i for i, d in enumerate(docs) if d]
+        word, char = self._vectorizers()
+        if any(stems):
+            W = word.fit_transform(stems)
+        else:
+            word.fit(["_"])
+            W = word.transform(stems)
+        if has_chars:
+            rows = char.fit_transform([docs[i] for i in has_chars])
+            # Rows of the texts without words stay empty, as transform() leaves them.
+            place = sparse.csr_matrix((np.ones(len(has_chars), dtype=np.float32), (has_chars, np.arange(len(has_chars)))),
+                                      shape=(len(docs), len(has_chars)))
+            C = place @ rows
+        else:
+            char.fit(["_"])
+            C = char.transform(docs)
+        self.word_vectorizer_, self.char_vectorizer_ = word, char
+        self.n_features_out_ = len(word.vocabulary_) + len(char.vocabulary_)
+        return self._combine(X, W, C)
+
     def transform(self, X: Sequence[Triple]) -> sparse.csr_matrix:
         """Return the weighted, concatenated TF-IDF rows (float32 CSR)."""
         check_is_fitted(self, "word_vectorizer_")
+        W = self.word_vectorizer_.transform(self._word_docs(X))
+        return self._combine(X, W, self.char_vectorizer_.transform([char_doc(t[1]) for t in X]))
+
+    def _combine(self, X: Sequence[Triple], W: sparse.spmatrix, C: sparse.spmatrix) -> sparse.csr_matrix:
         weights = self.char_weights or DEFAULT_CHAR_WEIGHTS
         w = np.array([weights.get(t[2], weights.get("en", 0.2)) for t in X], dtype=np.float32)
-        word = sparse.diags(np.sqrt(1.0 - w)) @ self.word_vectorizer_.transform(self._word_docs(X))
-        char = sparse.diags(np.sqrt(w)) @ self.char_vectorizer_.transform([char_doc(t[1]) for t in X])
+        word = sparse.diags(np.sqrt(1.0 - w)) @ W
+        char = sparse.diags(np.sqrt(w)) @ C
         return sparse.hstack([word, char], format="csr", dtype=np.float32)
 
     def to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:

@@ -45,6 +45,11 @@ def _check_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
 
 
+# Key terms are read from at most this many of a topic's most central inquiries: the
+# core of a 10,000-inquiry topic says what it is about as well as all of it does.
+TERM_MEMBERS = 2000
+
+
 class GapMiner(BaseEstimator):
     """Find the most-asked unanswered questions of a time window.
 
@@ -124,13 +129,21 @@ class GapMiner(BaseEstimator):
             say("fitting the article matcher")
             matcher = ArticleMatcher().fit(articles, inquiries)
         say(f"scoring {len(window)} inquiries against {len(matcher.slugs_)} articles")
-        prepared = [prepare(q.text, q.language) for q in window]
-        X, stored = self._vectors(window, prepared, matcher)
+        stored = self._stored_rows(window, matcher)
         saved = getattr(matcher, "history_confident_", None)
-        if stored is not None and saved is not None and len(saved) == len(matcher.history_ids_):
-            confident = np.asarray(saved)[stored]  # computed by fit(): no second product
+        if stored is not None:
+            # Stored inquiries were analysed and scored by fit(): reuse rows, languages and confidence.
+            X = matcher.history_matrix_[stored]
+            languages = [matcher.history_languages_[r] for r in stored]
+            prepared = _Prepared(window, languages)
         else:
-            confident = self._confident(X, prepared, matcher)
+            prepared = _Prepared(window, [q.language for q in window])
+            prepared.compute_all()
+            X, languages = matcher.vectorise(prepared.rows), prepared.languages
+        if stored is not None and saved is not None and len(saved) == len(matcher.history_ids_):
+            confident = np.asarray(saved)[stored]
+        else:
+            confident = matcher.confident(X, languages)
         keep = np.nonzero(X.getnnz(axis=1) > 0)[0]
         say(f"clustering {len(keep)} inquiries")
         labels = np.full(len(window), -1, dtype=np.int64)
@@ -147,26 +160,24 @@ class GapMiner(BaseEstimator):
         centroids = normalize(member @ X).tocsr()
         searches = self._count_searches(zero_result_searches, start, as_of, matcher, centroids)
         order = sorted(range(len(groups)), key=lambda t: (-len(groups[t]), -searches[t], groups[t][0]))
+        word_vec = matcher.features_.word_vectorizer_
+        idf = {term: float(word_vec.idf_[j]) for term, j in word_vec.vocabulary_.items() if " " not in term}
         topics = [self._describe(rank, window, prepared, X, groups[t], np.asarray(centroids[t].todense()).ravel(),
-                                 matcher, int(searches[t]))
+                                 matcher, int(searches[t]), idf)
                   for rank, t in enumerate(order[: self.top], start=1)]
         return GapReport(window_start=start, window_end=as_of, inquiries=len(window), topics=topics)
 
     # ------------------------------------------------------------------ steps
     @staticmethod
-    def _vectors(window: Sequence[InquiryText], prepared: list, matcher: ArticleMatcher
-                 ) -> tuple[sparse.csr_matrix, np.ndarray | None]:
-        """Rows of the window and their stored row numbers; stored inquiries are reused, not recomputed."""
+    def _stored_rows(window: Sequence[InquiryText], matcher: ArticleMatcher) -> np.ndarray | None:
+        """The matcher's history row of every window inquiry, or None when any is not stored there."""
+        if len(getattr(matcher, "history_languages_", ())) != len(matcher.history_ids_):
+            return None
         row_of = {qid: i for i, qid in enumerate(matcher.history_ids_)}
         stored = [row_of.get(str(q.id), -1) for q in window]
-        if stored and min(stored) >= 0:
-            rows = np.asarray(stored, dtype=np.int64)
-            return matcher.history_matrix_[rows], rows
-        return matcher.vectorise(prepared), None
-
-    @staticmethod
-    def _confident(X: sparse.csr_matrix, prepared: list, matcher: ArticleMatcher) -> np.ndarray:
-        return matcher.confident(X, [p[2] for p in prepared])
+        if not stored or min(stored) < 0:
+            return None
+        return np.asarray(stored, dtype=np.int64)
 
     def _open_groups(self, labels: np.ndarray, confident: np.ndarray) -> list[list[int]]:
         """Member lists of the topics that are large enough and not answered."""
@@ -191,17 +202,16 @@ class GapMiner(BaseEstimator):
                 counts[col] += 1
         return counts
 
-    def _describe(self, rank: int, window: Sequence[InquiryText], prepared: list, X: sparse.csr_matrix,
-                  members: list[int], centroid: np.ndarray, matcher: ArticleMatcher, searches: int) -> GapTopic:
+    def _describe(self, rank: int, window: Sequence[InquiryText], prepared: "_Prepared", X: sparse.csr_matrix,
+                  members: list[int], centroid: np.ndarray, matcher: ArticleMatcher, searches: int,
+                  idf: dict[str, float]) -> GapTopic:
         order = [members[i] for i in describe.central_order(X[members], centroid)]
         texts = [q.text for q in window]
 
         def vectorise(sentences: list[str]) -> sparse.csr_matrix:
-            return matcher.vectorise([prepare(s, prepared[order[0]][2]) for s in sentences])
+            return matcher.vectorise([prepare(s, prepared.languages[order[0]]) for s in sentences])
 
         title = describe.best_sentence(texts[order[0]], centroid, vectorise)
-        word_vec = matcher.features_.word_vectorizer_
-        idf = {term: float(word_vec.idf_[j]) for term, j in word_vec.vocabulary_.items() if " " not in term}
         nearest, similarity = None, 0.0
         if matcher.article_matrix_.shape[0]:
             sims = np.asarray(matcher.article_matrix_ @ centroid).ravel()
@@ -211,7 +221,36 @@ class GapMiner(BaseEstimator):
             rank=rank, title=title, size=len(members),
             inquiry_ids=[str(window[i].id) for i in sorted(members, key=lambda i: (window[i].created_at, i))],
             examples=describe.examples(texts, order[1:], self.n_examples, title),
-            terms=describe.key_terms([prepared[i] for i in members], idf, self.n_terms),
-            languages=dict(sorted(Counter(prepared[i][2] for i in members).items())),
+            terms=describe.key_terms([prepared[i] for i in order[:TERM_MEMBERS]], idf, self.n_terms),
+            languages=dict(sorted(Counter(prepared.languages[i] for i in members).items())),
             channels=dict(sorted(Counter(window[i].channel or "unknown" for i in members).items())),
             nearest_article=nearest, nearest_similarity=similarity, searches=searches)
+
+
+class _Prepared:
+    """The window's texts through :func:`~suggest.matcher.prepare`, analysed only when asked for.
+
+    Mining reuses the fit's rows for stored inquiries; only the members of the described
+    topics need their words again (key terms), not the whole window.
+    """
+
+    def __init__(self, window: Sequence[InquiryText], languages: Sequence[str | None]) -> None:
+        self._window = window
+        self._rows: dict[int, tuple[str, str, str]] = {}
+        self.languages = list(languages)
+
+    def __getitem__(self, i: int) -> tuple[str, str, str]:
+        row = self._rows.get(i)
+        if row is None:
+            row = self._rows[i] = prepare(self._window[i].text, self.languages[i])
+            self.languages[i] = row[2]
+        return row
+
+    def compute_all(self) -> None:
+        """Analyse every text (and so detect every missing language)."""
+        for i in range(len(self._window)):
+            self[i]
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [self[i] for i in range(len(self._window))]

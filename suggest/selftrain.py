@@ -42,13 +42,40 @@ from .passages import segment_max
 Passages = tuple
 
 
-def score_block(X: sparse.csr_matrix, CT: sparse.csr_matrix, passages: Passages | None = None) -> np.ndarray:
+class BatchProduct:
+    """``X @ MT`` for many rows at once, ``MT`` held dense on the features it uses when that is small.
+
+    A sparse-by-sparse product with a dense result spends most of its time on bookkeeping:
+    on the features any centroid uses, a dense block multiplies twice as fast (measured:
+    20,000 inquiries x 1,000 centroids, 1.35 s sparse, 0.65 s dense).  Only for batches:
+    one text against the sparse matrix is cheaper.
+    """
+
+    def __init__(self, MT: sparse.csr_matrix, max_bytes: int = 256 * 2 ** 20) -> None:
+        MT = sparse.csr_matrix(MT)
+        used = np.flatnonzero(np.diff(MT.indptr))
+        self.sparse = MT
+        self.used = used if used.size * MT.shape[1] * 4 <= max_bytes else None
+        self.dense = MT[used].toarray().astype(np.float32) if self.used is not None else None
+
+    def __call__(self, X: sparse.csr_matrix) -> np.ndarray:
+        if self.used is None or X.shape[0] < 64:
+            return (X @ self.sparse).toarray()
+        return np.asarray(X[:, self.used] @ self.dense)
+
+
+def _times(X: sparse.csr_matrix, M: "sparse.csr_matrix | BatchProduct") -> np.ndarray:
+    return M(X) if isinstance(M, BatchProduct) else (X @ M).toarray()
+
+
+def score_block(X: sparse.csr_matrix, CT: "sparse.csr_matrix | BatchProduct",
+                passages: Passages | None = None) -> np.ndarray:
     """Dense article scores of unit rows ``X``: ``(1 - w) * cos(centroid) + w * max cos(passage)``."""
-    block = (X @ CT).toarray()
+    block = _times(X, CT)
     if passages is not None and passages[2] > 0:
         PT, starts, w = passages
         block *= (1.0 - w)
-        block += w * segment_max((X @ PT).toarray(), starts)
+        block += w * segment_max(_times(X, PT), starts)
     return block
 
 
@@ -63,8 +90,9 @@ def passage_maxima(X: sparse.csr_matrix, passages: Passages | None, n_articles: 
     if passages is None or not passages[2] or n * n_articles * 2 > max_bytes:
         return None
     out = np.empty((n, n_articles), dtype=np.float16)
+    PT = BatchProduct(passages[0])
     for start in range(0, n, chunk):
-        out[start:start + chunk] = segment_max((X[start:start + chunk] @ passages[0]).toarray(), passages[1])
+        out[start:start + chunk] = segment_max(PT(X[start:start + chunk]), passages[1])
     return out
 
 
@@ -103,9 +131,13 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
     if m == 0:
         return best_idx, best, second
     langs = np.asarray(list(languages), dtype=object)
+    if n > chunk // 4:
+        CT = BatchProduct(CT)
+        if passages is not None and passage_max is None and passages[2]:
+            passages = (BatchProduct(passages[0]), passages[1], passages[2])
     for start in range(0, n, chunk):
         if passage_max is not None and passages is not None:
-            block = (X[start:start + chunk] @ CT).toarray()
+            block = _times(X[start:start + chunk], CT)
             block *= (1.0 - passages[2])
             block += passages[2] * passage_max[start:start + chunk].astype(np.float32)
         else:
@@ -138,7 +170,8 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
                      article_languages: Sequence[str], labels: sparse.csr_matrix, *, beta: float, gamma: float,
                      shrink: float, n_rounds: int, min_score: float, min_margin: float,
                      other_language_weight: float, passages: Passages | None = None,
-                     passage_max: np.ndarray | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
+                     passage_max: np.ndarray | None = None, max_rows: int | None = None,
+                     max_terms: int | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Self-train article centroids on the stored inquiries.
 
     Parameters
@@ -164,21 +197,37 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         Assignment rule, as in :func:`suggest.calibration.confident_mask`.
     other_language_weight : float
         Factor on scores of articles in another language than the inquiry's.
+    passages, passage_max : optional
+        Passage rows and their precomputed part of the score, as in :func:`top2_scores`.
+    max_rows : int or None, default=None
+        Self-train on at most this many unlabelled inquiries, evenly spaced over ``H``
+        (plus every labelled one).  A centroid's mean direction is settled long before
+        100,000 rows, while each round's product grows with them.
+    max_terms : int or None, default=None
+        Keep only each centroid's ``max_terms`` heaviest features (Rocchio's usual
+        pruning).  A centroid is the mean of its members, so its support grows with them
+        and, with it, the cost of every product; the tail carries little weight.
 
     Returns
     -------
     centroids : scipy.sparse.csr_matrix, (n_articles, n_features)
     assigned : numpy.ndarray of int, (n_inquiries,)
-        Article index per inquiry, ``-1`` when not assigned (linked inquiries
-        count as assigned to their first linked article).
+        Article index per inquiry, ``-1`` when not assigned or outside the sample
+        (linked inquiries count as assigned to their first linked article).
     """
+    n_all = H.shape[0]
+    labelled = np.asarray(labels.getnnz(axis=1) > 0).ravel() if n_all else np.zeros(0, dtype=bool)
+    sample = _sample_rows(labelled, max_rows)
+    if sample is not None:
+        languages = [languages[i] for i in sample]
+        H, labels, labelled = H[sample], sparse.csr_matrix(labels)[sample], labelled[sample]
+        passage_max = passage_max[sample] if passage_max is not None else None
     n, m = H.shape[0], A.shape[0]
     art_lang = np.asarray(list(article_languages), dtype=object)
-    labelled = np.asarray(labels.getnnz(axis=1) > 0).ravel() if n else np.zeros(0, dtype=bool)
     base = A.tocsr().astype(np.float32)
     if gamma > 0 and labels.nnz:
         base = base + gamma * _mean_directions(sparse.csr_matrix(labels.T, dtype=np.float32), H, shrink)
-    C = normalize(base).tocsr()
+    C = normalize(prune_rows(base, max_terms)).tocsr()
     assigned = np.full(n, -1, dtype=np.int64)
     pmax = passage_max
     if pmax is None and n_rounds and n and m:
@@ -190,8 +239,39 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         assigned = np.where(ok, idx, -1)
         rows = np.nonzero(ok)[0]
         member = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (idx[rows], rows)), shape=(m, n))
-        C = normalize(base + beta * _mean_directions(member, H, shrink)).tocsr()
+        C = normalize(prune_rows(base + beta * _mean_directions(member, H, shrink), max_terms)).tocsr()
     if labels.nnz:
         first = np.asarray(sparse.csr_matrix(labels).argmax(axis=1)).ravel()
         assigned = np.where(labelled, first, assigned)
+    if sample is not None:
+        full = np.full(n_all, -1, dtype=np.int64)
+        full[sample] = assigned
+        assigned = full
     return C.astype(np.float32), assigned
+
+
+def prune_rows(X: sparse.spmatrix, max_terms: int | None) -> sparse.csr_matrix:
+    """Keep the ``max_terms`` largest entries of each row (ties by feature index); None keeps all."""
+    X = sparse.csr_matrix(X)
+    if max_terms is None or X.shape[0] == 0 or np.diff(X.indptr).max() <= max_terms:
+        return X
+    X.sort_indices()
+    data, indices, indptr = [], [], [0]
+    for i in range(X.shape[0]):
+        d, ix = X.data[X.indptr[i]:X.indptr[i + 1]], X.indices[X.indptr[i]:X.indptr[i + 1]]
+        if d.size > max_terms:
+            keep = np.sort(np.argsort(-d, kind="stable")[:max_terms])
+            d, ix = d[keep], ix[keep]
+        data.append(d)
+        indices.append(ix)
+        indptr.append(indptr[-1] + d.size)
+    return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), np.asarray(indptr)), shape=X.shape)
+
+
+def _sample_rows(labelled: np.ndarray, max_rows: int | None) -> np.ndarray | None:
+    """Sorted rows to self-train on: every labelled row and ``max_rows`` evenly spaced others; None for all."""
+    free = np.nonzero(~labelled)[0]
+    if max_rows is None or free.size <= max_rows:
+        return None
+    picked = free[np.linspace(0, free.size - 1, max(max_rows, 1)).round().astype(np.int64)]
+    return np.union1d(np.nonzero(labelled)[0], picked)

@@ -299,3 +299,114 @@ def test_gaps_reuse_the_fitted_confidence():
     assert m.history_confident_.shape == (8,)
     report = GapMiner(days=14).mine(inqs, ARTICLES, as_of=NOW, matcher=m)
     assert report.topics and set(report.topics[0].inquiry_ids) == {f"q{i}" for i in range(4)}
+
+
+# ---------------------------------------------------------------- scale: one analysis, pruned centroids, batches
+
+def test_word_analysis_is_memoised_without_changing_it(monkeypatch):
+    import Stemmer
+
+    from suggest import normalise
+
+    monkeypatch.setattr(normalise, "_WORD_CACHE", {})
+    monkeypatch.setattr(normalise, "_WORD_CACHE_SIZE", 5)
+    text = "Tilaukseni TOIMITETAAN huomenna, eikö? Kiitos tilauksesta ja toimituksesta"
+    stems, words = normalise.analyse(text, "fi")
+    expected = Stemmer.Stemmer("finnish").stemWords(text.lower().replace(",", "").replace("?", "").split())
+    assert stems.split() == [normalise.fold(s) for s in expected]
+    assert words.split() == [normalise.fold(w) for w in text.lower().replace(",", "").replace("?", "").split()]
+    assert normalise.analyse(text, "fi") == (stems, words)
+    assert len(normalise._WORD_CACHE) <= 5  # bounded: cleared when full
+
+
+def test_features_fit_transform_equals_fit_then_transform():
+    import numpy as np
+
+    from suggest.features import TextFeatures
+    from suggest.matcher import prepare
+
+    texts = [prepare(t, lang) for t, lang in [("Missä tilaukseni on?", "fi"), ("Var är mitt paket?", "sv"),
+                                               ("Where is my parcel?", "en"), ("", "en")]]
+    texts.append(prepare("Toimitamme tilaukset", "fi", chars=False))  # words only for the truncation tokens
+    once = TextFeatures().fit_transform(texts)
+    twice = TextFeatures().fit(texts).transform(texts)
+    assert once.shape == twice.shape
+    assert np.allclose(once.toarray(), twice.toarray())
+    assert once[3].nnz == 0
+
+
+def test_prune_rows_keeps_each_rows_heaviest_terms():
+    import numpy as np
+    from scipy import sparse
+
+    from suggest.selftrain import prune_rows
+
+    X = sparse.csr_matrix(np.array([[0.1, 0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.9, 0.0, 0.0]], dtype=np.float32))
+    pruned = prune_rows(X, 2).toarray()
+    assert np.allclose(pruned, [[0.0, 0.5, 0.0, 0.3, 0.0], [0.0, 0.0, 0.9, 0.0, 0.0]])
+    assert np.array_equal(prune_rows(X, None).toarray(), X.toarray())
+
+
+def test_batch_product_equals_the_sparse_product():
+    import numpy as np
+    from scipy import sparse
+
+    from suggest.selftrain import BatchProduct
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(300, 500, density=0.02, format="csr", dtype=np.float32, random_state=rng)
+    M = sparse.random(500, 40, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    want = (X @ M).toarray()
+    dense = BatchProduct(M)
+    assert dense.used is not None and np.allclose(dense(X), want, atol=1e-6)
+    assert np.allclose(dense(X[:3]), want[:3], atol=1e-6)  # few rows: the sparse path
+    too_big = BatchProduct(M, max_bytes=0)
+    assert too_big.used is None and np.allclose(too_big(X), want, atol=1e-6)
+
+
+def test_self_training_on_a_sample_keeps_every_linked_inquiry():
+    texts = ["where is my parcel", "parcel has not arrived", "track my parcel please", "invoice due date",
+             "pay by invoice", "return label missing", "how to return shoes", "return window days"] * 3
+    history = [inquiry(i, t, language="en", slugs=("delivery",) if i == 5 else ()) for i, t in enumerate(texts)]
+    sampled = ArticleMatcher(max_selftrain_rows=6).fit(ARTICLES, history)
+    full = ArticleMatcher().fit(ARTICLES, history)
+    assert sampled.history_assigned_.shape == (len(history),)
+    assert sampled.history_assigned_[5] == sampled.slugs_.index("delivery")  # linked: always in the sample
+    assert (sampled.history_assigned_ >= 0).sum() <= 7
+    query = "my parcel has still not arrived"
+    assert sampled.rank(query, language="en").suggestions[0].slug == full.rank(query, language="en").suggestions[0].slug
+
+
+def test_gaps_analyse_only_what_they_describe(monkeypatch):
+    from suggest import gaps
+
+    inqs = [inquiry(i, f"Can I buy a gift card for my friend {i}?") for i in range(4)]
+    inqs += [inquiry(10 + i, "How do I return an item within 30 days?", language="en") for i in range(4)]
+    m = ArticleMatcher().fit(ARTICLES, inqs)
+    seen: list[str] = []
+    real = gaps.prepare
+
+    def counting(text, language, **kw):
+        seen.append(text)
+        return real(text, language, **kw)
+
+    monkeypatch.setattr(gaps, "prepare", counting)
+    report = GapMiner(days=14).mine(inqs, ARTICLES, as_of=NOW, matcher=m)
+    assert report.topics[0].terms and "gift" in report.topics[0].terms
+    assert report.topics[0].languages == {"en": 4}
+    assert not [t for t in seen if "return" in t]  # answered inquiries are never analysed again
+
+
+def test_gaps_work_with_a_model_saved_before_languages_were_stored(tmp_path):
+    import json
+
+    inqs = _gap_inquiries()
+    m = ArticleMatcher().fit(ARTICLES, inqs)
+    m.save(tmp_path / "model")
+    meta_path = tmp_path / "model" / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    del meta["history_languages"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    old = ArticleMatcher.load(tmp_path / "model")
+    assert old.history_languages_ == []
+    assert GapMiner().mine(inqs, ARTICLES, as_of=NOW, matcher=old) == GapMiner().mine(inqs, ARTICLES, as_of=NOW, matcher=m)
