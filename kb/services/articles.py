@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Article, ArticleFeedback, ArticleStatus, Category
+from kb.services.batches import batched
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.search_index import queue_reindex
 
@@ -175,8 +176,8 @@ def upsert_articles(session: Session, items: list[ArticleInput], *, now: datetim
     ``translation_of`` may name an article in the database or one in ``items``.
     Raises :class:`InvalidInput` naming the slug if it names neither.
     """
-    existing = {a.slug: a for a in session.scalars(
-        select(Article).where(Article.slug.in_([i.slug for i in items])))}
+    existing = {a.slug: a for slugs in batched(i.slug for i in items)
+                for a in session.scalars(select(Article).where(Article.slug.in_(slugs)))}
     created = updated = 0
     touched: list[Article] = []
     for item in items:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Invoice, Order, OrderEvent, OrderLine, OrderStatus, Product
+from kb.services.batches import batched
 from kb.services.errors import InvalidInput
 from kb.services.importing import Row, check_fields, check_unique, choice, load, text, timestamp
 from kb.services.orders import ADDRESS_FIELDS
@@ -319,7 +320,8 @@ def _sync_products(session: Session, items: list[OrderInput]) -> None:
             latest[line.sku] = line
     if not latest:
         return
-    products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(latest)))}
+    products = {p.sku: p for skus in batched(latest)
+                for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
     for sku, line in latest.items():
         product = products.get(sku)
         if product is None:
@@ -333,8 +335,8 @@ def upsert_orders(session: Session, items: list[OrderInput], *, now: datetime) -
 
     Existing rows are read ``FOR UPDATE`` so an import queues behind a customer's change in flight.
     """
-    existing = {o.number: o for o in session.scalars(
-        select(Order).where(Order.number.in_([i.number for i in items])).with_for_update()
+    existing = {o.number: o for numbers in batched(i.number for i in items) for o in session.scalars(
+        select(Order).where(Order.number.in_(numbers)).with_for_update()
         .options(selectinload(Order.lines), selectinload(Order.events), selectinload(Order.invoices)))}
     orders, created = [], 0
     for item in items:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kb.db import utcnow
 from kb.models import Article, ArticleStatus, IndexChange
+from kb.services.batches import batched
 from search import IndexBusy, IndexedArticle, IndexUnavailable, SearchIndex, SearchResults, document_version
 
 log = logging.getLogger(__name__)
@@ -280,8 +281,9 @@ def _catch_up(session: Session, search_index: SearchIndex, *, rebuild_stale: boo
     if not rows:
         return SyncResult()
     ids = {row.article_id for row in rows}
-    live = [a for a in session.scalars(select(Article).where(Article.id.in_(ids))
-                                       .options(selectinload(Article.category))) if a.is_published]
+    live = [a for chunk in batched(sorted(ids))
+            for a in session.scalars(select(Article).where(Article.id.in_(chunk))
+                                     .options(selectinload(Article.category))) if a.is_published]
     try:
         search_index.apply(upserts=[to_document(a) for a in live], deletes=ids - {a.id for a in live},
                            checkpoint=rows[-1].id)

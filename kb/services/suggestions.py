@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Article, ArticleStatus, Ticket, TicketArticleLink, TicketSuggestion
+from kb.services.batches import batched
 from kb.services.search_index import rebuild
 from kb.services.search_log import zero_result_searches
 from search import SearchIndex
@@ -233,19 +234,32 @@ class MatcherStore:
 
 def attach_suggestions(session: Session, tickets: Sequence[Ticket], matcher: ArticleMatcher | None, *,
                        now: datetime, k: int = ATTACH_K) -> None:
-    """Store the top-``k`` suggested articles (with scores) for each ticket."""
+    """Store the top-``k`` suggested articles (with scores) for each ticket.
+
+    Works through the tickets in batches and writes the suggestions as plain rows, not
+    ORM objects: an import of 100,000 inquiries would otherwise hold half a million
+    objects in the session.
+    """
     if not tickets:
         return
-    session.execute(delete(TicketSuggestion).where(TicketSuggestion.ticket_id.in_([t.id for t in tickets])))
-    if matcher is None:
-        return
+    session.flush()
     ids = dict(session.execute(select(Article.slug, Article.id).where(Article.status == ArticleStatus.PUBLISHED)).all())
-    rankings = matcher.rank_many([t.text for t in tickets], k=k, languages=[t.language for t in tickets])
-    for ticket, ranking in zip(tickets, rankings):
-        ticket.suggestion_confident = ranking.confident
-        session.add_all(TicketSuggestion(ticket_id=ticket.id, article_id=ids[s.slug], rank=rank, score=s.score,
-                                         created_at=now)
-                        for rank, s in enumerate(ranking.suggestions, 1) if s.slug in ids)
+    for chunk in batched(tickets):
+        session.execute(delete(TicketSuggestion).where(TicketSuggestion.ticket_id.in_([t.id for t in chunk])),
+                        execution_options={"synchronize_session": False})
+        if matcher is None:
+            continue
+        rankings = matcher.rank_many([t.text for t in chunk], k=k, languages=[t.language for t in chunk])
+        rows = []
+        for ticket, ranking in zip(chunk, rankings):
+            ticket.suggestion_confident = ranking.confident
+            rows += [{"ticket_id": ticket.id, "article_id": ids[s.slug], "rank": rank, "score": s.score,
+                      "created_at": now} for rank, s in enumerate(ranking.suggestions, 1) if s.slug in ids]
+        if rows:
+            session.execute(insert(TicketSuggestion), rows)
+    for ticket in tickets:  # the relationship was loaded before the rows changed underneath it
+        if "suggestions" in ticket.__dict__:
+            session.expire(ticket, ["suggestions"])
 
 
 def rank_texts(matcher: ArticleMatcher | None, texts: Sequence[str], languages: Sequence[str | None],

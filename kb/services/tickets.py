@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import Article, ChannelKind, LinkSource, Ticket, TicketArticleLink, TicketStatus
+from kb.services.batches import batched
 from kb.services.errors import InvalidInput
 from kb.services.importing import Row, check_fields, choice, string_list, text, timestamp
 from kb.services.intake import flag_upset
@@ -68,8 +69,7 @@ def upsert_inquiries(session: Session, items: list[InquiryInput], *, now: dateti
     unknown = sorted(slugs - articles.keys())
     if unknown:
         raise InvalidInput(f"no article with slug '{unknown[0]}'", field="article_slugs")
-    existing = {t.external_id: t for t in session.scalars(
-        select(Ticket).where(Ticket.external_id.in_([i.id for i in items])))}
+    existing = tickets_by_external_id(session, [i.id for i in items])
     tickets, created = [], 0
     for item in items:
         ticket = existing.get(item.id)
@@ -91,6 +91,12 @@ def upsert_inquiries(session: Session, items: list[InquiryInput], *, now: dateti
             link_articles(session, existing[item.id], [articles[s] for s in item.article_slugs],
                           source=LinkSource.IMPORT, by=None, now=now)
     return tickets, created
+
+
+def tickets_by_external_id(session: Session, ids: list[str]) -> dict[str, Ticket]:
+    """The stored tickets among the shop's ids (any number of them, see :mod:`kb.services.batches`)."""
+    return {t.external_id: t for chunk in batched(ids)
+            for t in session.scalars(select(Ticket).where(Ticket.external_id.in_(chunk)))}
 
 
 def link_articles(session: Session, ticket: Ticket, articles: list[Article], *, source: LinkSource,
