@@ -20,7 +20,7 @@ Data (built at run time from /work/shared/data; nothing is copied into the produ
   deterministic variations (greeting, closing, case, punctuation, a dropped or repeated
   word) to reach N; timestamps uniform over the 14 days before --as-of.
 
-Usage: python bench/suggest_cli_scale.py [--sizes 10000 100000] [--neuvo PATH]
+Usage: python bench/suggest_cli_scale.py [--sizes 10000 100000] [--neuvo PATH] [--postgres]
                                          [--as-of 2026-06-15T12:00:00+00:00] [--seed 7]
 """
 from __future__ import annotations
@@ -183,7 +183,7 @@ def loadavg():
         return "n/a"
 
 
-def bench_size(neuvo, n, as_of, seed, timeout, keep):
+def bench_size(neuvo, n, as_of, seed, timeout, keep, database_url=None):
     rng = random.Random(seed)
     articles = build_articles(rng)
     inquiries = build_inquiries(n, as_of, rng)
@@ -191,7 +191,7 @@ def bench_size(neuvo, n, as_of, seed, timeout, keep):
     tmp = tempfile.mkdtemp(prefix=f"neuvo-scale-{n}-")
     try:
         env = dict(os.environ, NEUVO_INSTANCE_PATH=tmp, NEUVO_SECRET_KEY="bench",
-                   NEUVO_DATABASE_URL=f"sqlite:///{tmp}/n.db")
+                   NEUVO_DATABASE_URL=database_url(n) if database_url else f"sqlite:///{tmp}/n.db")
         a, q, f = f"{tmp}/articles.jsonl", f"{tmp}/inquiries.jsonl", f"{tmp}/attach.jsonl"
         write_jsonl(a, articles)
         write_jsonl(q, inquiries)
@@ -234,15 +234,25 @@ def main():
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=int, default=3600, help="per command, seconds")
     p.add_argument("--keep", action="store_true", help="keep the temporary instances")
+    p.add_argument("--postgres", action="store_true",
+                   help="a throwaway PostgreSQL cluster (tests/servers.py), one database per size, instead of SQLite")
     args = p.parse_args()
     as_of = datetime.fromisoformat(args.as_of)
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=timezone.utc)
     load_before = loadavg()
-    results = [bench_size(args.neuvo, n, as_of, args.seed, args.timeout, args.keep) for n in args.sizes]
+    if args.postgres:
+        sys.path.insert(0, os.path.join(HERE, ".."))
+        from tests.servers import postgres_server
+
+        with postgres_server() as pg:
+            results = [bench_size(args.neuvo, n, as_of, args.seed, args.timeout, args.keep,
+                                  lambda n: pg.create_database(f"scale_{n}")) for n in args.sizes]
+    else:
+        results = [bench_size(args.neuvo, n, as_of, args.seed, args.timeout, args.keep) for n in args.sizes]
     load_after = loadavg()
     how = "/usr/bin/time -v" if os.path.exists(TIME_BIN) else "getrusage(RUSAGE_CHILDREN)"
-    print(f"1,000 articles; inquiries all in the 14-day window; attach = {N_ATTACH:,} inquiries, k=3; "
+    print(f"{'PostgreSQL' if args.postgres else 'SQLite'}; 1,000 articles; inquiries all in the 14-day window; attach = {N_ATTACH:,} inquiries, k=3; "
           f"time and peak RSS per command by {how}; load average before {load_before}, after {load_after}\n")
     print("| N inquiries | import inquiries: time | import: peak RSS | gaps: time | gaps: peak RSS "
           "| gaps topics | attach 1,000: time | attach: peak RSS |")
