@@ -211,7 +211,7 @@ class GapMiner(BaseEstimator):
         def vectorise(sentences: list[str]) -> sparse.csr_matrix:
             return matcher.vectorise([prepare(s, prepared.languages[order[0]]) for s in sentences])
 
-        title = describe.best_sentence(texts[order[0]], centroid, vectorise)
+        title = describe.central_question(texts, order, centroid, vectorise)
         nearest, similarity = None, 0.0
         if matcher.article_matrix_.shape[0]:
             sims = np.asarray(matcher.article_matrix_ @ centroid).ravel()

@@ -62,7 +62,11 @@ _WORD_CACHE: dict[tuple[str, str], tuple[str, str]] = {}
 _WORD_CACHE_SIZE = 500_000
 
 
-def clean_text(text: str, *, email: bool = True) -> str:
+#: What :func:`clean_text` leaves where it removed an address, a link or an order number, for display.
+HIDDEN = "…"
+
+
+def clean_text(text: str, *, email: bool = True, mask: str = " ") -> str:
     """Return the customer's own words: no quoting, signature, addresses, links or order numbers.
 
     Parameters
@@ -72,6 +76,9 @@ def clean_text(text: str, *, email: bool = True) -> str:
     email : bool, default=True
         Also strip e-mail structure (quoted lines, reply headers, signatures).  Article
         bodies pass False: a Markdown ``>`` block quote is content there.
+    mask : str, default=" "
+        Put in place of each removed address, link and order number; text shown to people
+        passes :data:`HIDDEN`, so "tilaus 101747." reads "tilaus …." rather than "tilaus .".
 
     Returns
     -------
@@ -88,10 +95,11 @@ def clean_text(text: str, *, email: bool = True) -> str:
         m = _CLOSING.search(text)
         if m and text[: m.start()].strip():
             text = text[: m.start()]
-    text = _URL.sub(" ", text)
-    text = _EMAIL.sub(" ", text)
+    hidden = f" {mask.strip()} " if mask.strip() else " "
+    text = _URL.sub(hidden, text)
+    text = _EMAIL.sub(hidden, text)
     text = _PLACEHOLDER.sub(" ", text)
-    text = _ORDER_NO.sub(" ", text)
+    text = _ORDER_NO.sub(hidden, text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 

@@ -410,3 +410,41 @@ def test_gaps_work_with_a_model_saved_before_languages_were_stored(tmp_path):
     old = ArticleMatcher.load(tmp_path / "model")
     assert old.history_languages_ == []
     assert GapMiner().mine(inqs, ARTICLES, as_of=NOW, matcher=old) == GapMiner().mine(inqs, ARTICLES, as_of=NOW, matcher=m)
+
+
+# ---------------------------------------------------------------- what an editor reads: titles and examples
+
+def test_topic_title_is_the_most_central_question_with_its_context():
+    cottage = [inquiry(0, "Kesämökkimme on Ahvenanmaalla (Föglö). Voiko sinne tilata ja mitä se maksaa?", language="fi"),
+               inquiry(1, "Hei, toimitatteko Ahvenanmaalle? Asun Maarianhaminassa.", language="fi"),
+               inquiry(2, "Toimitus Ahvenanmaalle, onko se mahdollista? Tuleeko tullimaksuja?", language="fi"),
+               inquiry(3, "Ahvenanmaalle toimitus ei onnistu kassalla. Postinumero 22100.", language="fi")]
+    titles = [t.title for t in GapMiner(days=14).mine(cottage, ARTICLES, as_of=NOW).topics]
+    assert titles and all(t.endswith("?") for t in titles)
+    assert not any(t.lower().startswith("hei") for t in titles)  # the greeting is not the question
+    assert all("Ahvenanmaa" in t for t in titles)  # a bare "Voiko sinne tilata?" would not say where
+
+
+def test_central_question_rules():
+    import numpy as np
+    from scipy import sparse
+
+    from suggest.describe import central_question
+
+    def vectorise(sentences):  # toy: one feature, "Åland" counts
+        return sparse.csr_matrix(np.array([[float("Åland" in s)] for s in sentences]))
+
+    centroid = np.array([1.0])
+    texts = ["Our cottage is on Åland. Can you deliver there?", "hello there, do you ship to Åland?",
+             "Åland again. No question here."]
+    assert central_question(texts, [0, 1, 2], centroid, vectorise) == "Our cottage is on Åland. Can you deliver there?"
+    assert central_question(texts, [1, 0, 2], centroid, vectorise) == "Do you ship to Åland?"
+    assert central_question(texts, [2], centroid, vectorise) == "Åland again."  # nothing asked: the best sentence
+
+
+def test_examples_show_where_an_order_number_was():
+    from suggest.describe import one_line
+
+    assert one_line("Hei, tilaus 101747. Olisin tulossa noutamaan sen") == "Hei, tilaus …. Olisin tulossa noutamaan sen"
+    assert one_line("Write to me at aino@example.com, thanks") == "Write to me at …, thanks"
+    assert normalise_text("tilaus 101747 ei tullut") == "tilaus ei tullut"  # matching still drops it

@@ -37,7 +37,8 @@ from kb.services.editorial import ArticleForm, create_article
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.suggestions import find_gaps, inquiry_texts
 from kb.services.tickets import link_articles
-from suggest import ArticleMatcher, GapReport, clean_text
+from suggest import ArticleMatcher, GapReport
+from suggest.describe import one_line
 
 OVERLAP = 0.5
 TERMS_MATCH = 0.6
@@ -54,7 +55,7 @@ OUTLINE = {
 
 
 def _one_line(text: str) -> str:
-    return " ".join(clean_text(text).split())
+    return one_line(text, limit=10_000)
 
 
 def _topic_json(topic: Any, rank: int) -> dict[str, Any]:
