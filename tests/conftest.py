@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from kb import create_app
 from kb.db import commit, database, session, utcnow
@@ -29,6 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE = os.environ.get("NEUVO_TEST_DATABASE", "sqlite")
 DEFAULT_BACKEND = {"sqlite": "sqlite", "postgresql": "postgres"}.get(TEST_DATABASE, "")
 DEMO_DATABASE = "neuvo_demo"
+
+# The session's PostgreSQL cluster and its databases; the multi-server fixtures.
+pytest_plugins = ("tests.postgres_fixtures", "tests.multinode_helpers")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,116 +46,6 @@ def _config(instance: Path, url: str) -> dict:
         # the same Argon2id code path at a test-friendly cost (production cost is tested in test_auth)
         "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 8192,
     }
-
-
-# ---------- PostgreSQL: a throwaway cluster for the whole session
-
-def _pg_bin() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _memory_tmp() -> str | None:
-    """/dev/shm when it has room: CREATE DATABASE per test costs ~20 ms there, ~400 ms on this disk."""
-    shm = Path("/dev/shm")
-    try:
-        return str(shm) if shutil.disk_usage(shm).free > 2 * 1024**3 else None
-    except OSError:
-        return None
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """Start a private PostgreSQL cluster; yields an admin URL without a database name."""
-    bin_dir = _pg_bin()
-    if bin_dir is None:
-        if os.environ.get("NEUVO_REQUIRE_POSTGRES") or DEFAULT_BACKEND == "postgres":
-            pytest.fail("PostgreSQL is required (NEUVO_REQUIRE_POSTGRES or NEUVO_TEST_DATABASE) "
-                        "but initdb was not found")
-        pytest.skip("PostgreSQL server binaries not installed")
-    # not under pytest's tmp dirs: those are private to root, and the server runs as postgres
-    base = Path(tempfile.mkdtemp(prefix="neuvo-pg-", dir=_memory_tmp()))
-    data, port = base / "data", _free_port()
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(base, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "neuvo", "--auth=trust",
-                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, capture_output=True)
-    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w",
-                    "-o", (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                           f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"),
-                    "start"], check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://neuvo@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       check=False, capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
-
-
-class PostgresDatabases:
-    """Creates and drops databases on the session's cluster (each from a template database)."""
-
-    def __init__(self, server_url: str):
-        self.server_url = server_url
-        self.admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-
-    def create(self, name: str | None = None, *, template: str = "template1") -> str:
-        name = name or f"t_{uuid.uuid4().hex[:12]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        return f"{self.server_url}/{name}"
-
-    def drop(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1]
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="session")
-def postgres_databases(postgres_server: str) -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases(postgres_server)
-    yield databases
-    databases.admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def postgres_template(postgres_databases: PostgresDatabases) -> str:
-    """A migrated database used as the template of every test database."""
-    engine = create_engine(postgres_databases.create("neuvo_template"))
-    upgrade(engine)
-    engine.dispose()
-    return "neuvo_template"
-
-
-@pytest.fixture
-def throwaway_postgres(request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
-    """Factory: a new PostgreSQL database copied from ``template``, dropped after the test."""
-    created: list[tuple[PostgresDatabases, str]] = []
-
-    def make(template: str) -> str:
-        databases = request.getfixturevalue("postgres_databases")
-        created.append((databases, databases.create(template=template)))
-        return created[-1][1]
-
-    yield make
-    for databases, url in created:
-        databases.drop(url)
-
-
-@pytest.fixture
-def postgres_url(postgres_template: str, throwaway_postgres: Callable[[str], str]) -> str:
-    """A migrated PostgreSQL database of the test's own, whatever NEUVO_TEST_DATABASE says."""
-    return throwaway_postgres(postgres_template)
 
 
 # ---------- SQLite templates: migrated once, copied per test

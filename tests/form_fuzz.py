@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from html.parser import HTMLParser
 from io import BytesIO
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
 from hypothesis import strategies as st
@@ -24,6 +22,7 @@ from sqlalchemy import event, select
 
 from kb.db import commit, database, session, utcnow
 from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+from tests.html_forms import Field, form_fields, maybe_csrf_token
 
 CUSTOMER, OTHER_CUSTOMER = "aino.virtanen@example.com", "mikko.korhonen@example.com"
 AGENT, EDITOR, ADMIN = "agent@tupa.example", "editor@tupa.example", "admin@tupa.example"
@@ -262,82 +261,6 @@ def post_form_endpoints(app: Flask) -> set[str]:
             if "POST" in rule.methods and not rule.endpoint.startswith(("api.", "api_shop."))}
 
 
-# ---------- reading forms off a page
-
-@dataclass
-class Field:
-    name: str
-    kind: str
-    value: str = ""
-    options: list[str] = field(default_factory=list)
-
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[tuple[str, dict[str, Field]]] = []
-        self._select: Field | None = None
-        self._textarea: Field | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append((a.get("action", ""), {}))
-            return
-        if not self.forms or "name" not in a:
-            if tag == "option" and self._select is not None:
-                self._option(a)
-            return
-        fields = self.forms[-1][1]
-        name = a["name"]
-        if tag == "input":
-            kind = a.get("type", "text").lower()
-            found = fields.setdefault(name, Field(name, kind))
-            if kind in ("radio", "checkbox"):
-                found.options.append(a.get("value", "on"))
-                if "checked" in a:
-                    found.value = a.get("value", "on")
-            else:
-                found.value = a.get("value", "")
-        elif tag == "button":
-            fields.setdefault(name, Field(name, "button")).options.append(a.get("value", ""))
-        elif tag == "select":
-            self._select = fields.setdefault(name, Field(name, "select"))
-        elif tag == "textarea":
-            self._textarea = fields.setdefault(name, Field(name, "textarea"))
-
-    def _option(self, a: dict[str, str]) -> None:
-        assert self._select is not None
-        self._select.options.append(a.get("value", ""))
-        if "selected" in a:
-            self._select.value = a.get("value", "")
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._textarea.value += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def form_fields(html: str, page: str, action: str) -> dict[str, Field]:
-    """The fields of the form on ``html`` (the page at ``page``) that posts to ``action``."""
-    parser = _Forms()
-    parser.feed(html)
-    for form_action, fields in parser.forms:
-        if urlsplit(form_action or page).path.rstrip("/") == action.rstrip("/"):
-            return fields
-    raise AssertionError(f"no form posting to {action} on the page")
-
-
-def _csrf_of(html: str) -> str | None:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"', html)
-    return (match.group(1) or match.group(2)) if match else None
-
-
 # ---------- posting and judging
 
 def _value(spec: Field) -> st.SearchStrategy[Any]:
@@ -404,7 +327,7 @@ class FormFuzzer:
             self.fields = {name: Field(name, "textarea") for name in case.script_fields}
         else:
             self.fields = {k: v for k, v in form_fields(html, page_url, self.action).items() if k != "csrf_token"}
-        self.token = _csrf_of(html)
+        self.token = maybe_csrf_token(html)
         assert self.token, f"{page_url} has no CSRF token"
         self.writes = WriteLog(app)
 
@@ -414,7 +337,7 @@ class FormFuzzer:
         html = self.client.get("/auth/login").get_data(as_text=True)
         password = DEMO_CUSTOMER_PASSWORD if self.case.user in (CUSTOMER, OTHER_CUSTOMER) else DEMO_STAFF_PASSWORD
         r = self.client.post("/auth/login", data={"email": self.case.user, "password": password,
-                                                  "csrf_token": _csrf_of(html)})
+                                                  "csrf_token": maybe_csrf_token(html)})
         assert r.status_code == 302, f"log-in as {self.case.user} failed"
 
     def _keep_session(self) -> None:
@@ -423,7 +346,7 @@ class FormFuzzer:
             lost = (self.case.user is not None and "_user_id" not in state) or "csrf_token" not in state
         if lost:
             self._log_in()
-            self.token = _csrf_of(self.client.get("/yhteydenotto").get_data(as_text=True))
+            self.token = maybe_csrf_token(self.client.get("/yhteydenotto").get_data(as_text=True))
 
     def post(self, data: st.DataObject) -> Answer:
         sent: dict[str, Any] = {"csrf_token": self.token}

@@ -125,3 +125,16 @@ GIFT_CARDS = article("lahjakortit", "Lahjakortit", "Lahjakortti on voimassa vuod
 GIFT_CARDS_EDITED = article("lahjakortit", "Lahjakortit ja alennuskoodit", "Alennuskoodi syötetään kassalla.")
 DELIVERY = article("toimitusajat", "Toimitusajat", "Toimitamme paketit 1-3 arkipäivässä.")
 PAYMENT = article("maksutavat", "Maksutavat", "Maksa korttimaksulla tai verkkopankissa.")
+
+
+@pytest.fixture
+def shared_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The test's shared database (import this fixture into a test module to use it)."""
+    return shared_database_url(backend, tmp_path, request)
+
+
+@pytest.fixture
+def node(shared_database: str, tmp_path: Path) -> Iterator[Node]:
+    """Makes nodes on the shared database: ``node("a")`` (see :func:`servers`)."""
+    with servers(shared_database, tmp_path) as make:
+        yield make

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from kb.db import session
 from kb.models import Order, Return
-from tests.test_help import csrf_token
+from tests.html_forms import csrf_token
 
 
 def track(client, number: str, email: str):

@@ -101,7 +101,7 @@ def assert_inert(page, watch: Watch, where: str) -> None:  # type: ignore[no-unt
 @pytest.fixture
 def poisoned(demo_app, tmp_path: Path) -> dict[str, str]:
     """An article and a contact-form ticket carrying every payload; returns where they are."""
-    from tests.test_help import csrf_token
+    from tests.html_forms import csrf_token
 
     article = {"slug": ARTICLE, "title": f"Palautus <img src=x onerror={MARK}> ohje", "language": "fi",
                "category": CATEGORY, "tags": [f"<script>{MARK}</script>"],

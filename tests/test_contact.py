@@ -22,7 +22,7 @@ from tests.auth_helpers import csrf_of
 from tests.conftest import _config, both_backends, translated
 from tests.contact_helpers import EN, outbox
 from tests.html_safety import script_risks
-from tests.test_help import csrf_token
+from tests.html_forms import csrf_token
 from tests.xss_payloads import PAYLOADS
 
 

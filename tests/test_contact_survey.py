@@ -9,7 +9,7 @@ from kb.models import ChannelKind, SurveyResponse, Ticket, TicketStatus
 from kb.services.surveys import send_survey
 from tests.conftest import both_backends
 from tests.contact_helpers import EN, outbox
-from tests.test_help import csrf_token
+from tests.html_forms import csrf_token
 
 
 # ---------- the survey

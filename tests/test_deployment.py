@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,22 +19,9 @@ from tests.multinode_helpers import (
     GIFT_CARDS,
     Node,
     publish,
-    servers,
-    shared_database_url,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def shared_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    return shared_database_url(backend, tmp_path, request)
-
-
-@pytest.fixture
-def node(shared_database: str, tmp_path: Path) -> Iterator[Node]:
-    with servers(shared_database, tmp_path) as make:
-        yield make
 
 
 def _slugs(port: int, query: str) -> list[str]:

@@ -8,18 +8,9 @@ from sqlalchemy import func, select
 
 from kb.db import session
 from kb.models import Article, ArticleFeedback, SearchLog
+from tests.html_forms import csrf_token
 from tests.html_safety import script_risks
 from tests.xss_payloads import PAYLOADS
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the page's first form (attribute order as any template renders it)."""
-    for tag in re.findall(r"<input[^>]*>", html):
-        if 'name="csrf_token"' in tag:
-            match = re.search(r'value="([^"]+)"', tag)
-            if match:
-                return match.group(1)
-    raise AssertionError("form has no CSRF token")
 
 
 def published_slug(app, language: str = "fi") -> str:

@@ -32,23 +32,9 @@ from tests.multinode_helpers import (
     publish,
     restore_index,
     search,
-    servers,
-    shared_database_url,
     total,
     worker_round,
 )
-
-
-@pytest.fixture
-def shared_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    return shared_database_url(backend, tmp_path, request)
-
-
-@pytest.fixture
-def node(shared_database: str, tmp_path: Path) -> Iterator[Node]:
-    with servers(shared_database, tmp_path) as make:
-        yield make
-
 
 # ---------- one database, two servers
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 
 from kb import create_app
@@ -19,20 +17,7 @@ from tests.multinode_helpers import (
     Node,
     node_config,
     publish,
-    servers,
-    shared_database_url,
 )
-
-
-@pytest.fixture
-def shared_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    return shared_database_url(backend, tmp_path, request)
-
-
-@pytest.fixture
-def node(shared_database: str, tmp_path: Path) -> Iterator[Node]:
-    with servers(shared_database, tmp_path) as make:
-        yield make
 
 
 def _store(app: Flask, check_every: float = 3600):  # type: ignore[no-untyped-def]

@@ -118,8 +118,8 @@ def test_crafted_urls_never_cause_a_server_error(demo_client, url: str) -> None:
 def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> None:
     import re
 
+    from tests.html_forms import csrf_token
     from tests.test_account import track
-    from tests.test_help import csrf_token
 
     number = create_order(status="paid")
     track(client, number, "aino@example.com")
@@ -133,9 +133,9 @@ def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> No
 
 
 def test_reset_link_ignores_a_forged_host(app, client) -> None:
+    from kb.models import Role
     from kb.services.users import create_user
     from tests.mail_helpers import sent_mail
-    from kb.models import Role
     app.config["MAIL_BASE_URL"] = "https://apu.tupa.example"
     with app.app_context():
         create_user(session(), "aino@example.com", role=Role.CUSTOMER, password="pitkä-salasana-1", now=utcnow())

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from kb.models import Role
-from tests.test_help import csrf_token
+from tests.html_forms import csrf_token
 
 PUBLIC = "public"          # anyone
 LOGIN = "login"            # any logged-in user; guests go to the log-in form
