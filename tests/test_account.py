@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from kb.db import session
 from kb.models import Order, Return
+from tests.conftest import translated
 from tests.html_forms import csrf_token
 
 
@@ -104,12 +105,15 @@ def test_guest_registers_a_return_once_despite_double_submit(app, client, create
         assert session().scalar(select(func.count(Return.id))) == 1
 
 
-@pytest.mark.parametrize("form,message", [
-    ({"reason": "wrong_size", "resolution": "refund"}, "at least one"),
-    ({"qty-LINE": "9", "reason": "wrong_size", "resolution": "refund"}, "at most"),
-    ({"qty-LINE": "1", "reason": "", "resolution": "refund"}, "reason"),
+@pytest.mark.parametrize("form,message,english", [
+    ({"reason": "wrong_size", "resolution": "refund"}, "Choose at least one product to return.", "choose at least one"),
+    ({"qty-LINE": "9", "reason": "wrong_size", "resolution": "refund"}, "You can return at most %(count)s.",
+     "you can return at most"),
+    ({"qty-LINE": "1", "reason": "", "resolution": "refund"}, "Choose a reason from the list.", "choose a reason"),
 ])
-def test_return_form_errors_are_shown_and_nothing_saved(app, client, create_order, form: dict, message: str) -> None:
+def test_return_form_errors_are_shown_and_nothing_saved(app, client, create_order, form: dict, message: str,
+                                                        english: str) -> None:
+    """The service's English message reaches the customer as a sentence in the page's language."""
     number = create_order()
     track(client, number, "aino@example.com")
     page = client.get(f"/tilaus/{number}/palautus").get_data(as_text=True)
@@ -118,7 +122,9 @@ def test_return_form_errors_are_shown_and_nothing_saved(app, client, create_orde
     data.update(csrf_token=csrf_token(page), idempotency_key="x" * 24)
     r = client.post(f"/tilaus/{number}/palautus", data=data)
     assert r.status_code == 400
-    assert message in r.get_data(as_text=True)
+    shown = r.get_data(as_text=True)
+    assert translated(app, message, count="\0").split("\0")[0] in shown
+    assert english not in shown
     with app.app_context():
         assert session().scalar(select(func.count(Return.id))) == 0
 
@@ -152,3 +158,19 @@ def test_changes_need_csrf(app, create_order) -> None:
     number = create_order(status="paid")
     track(client, number, "aino@example.com")
     assert client.post(f"/tilaus/{number}/peru", data={"confirm": "yes", "version": "1"}).status_code == 400
+
+
+def test_refused_address_change_is_explained_in_the_page_language(app, client, create_order) -> None:
+    number = create_order(status="paid")
+    track(client, number, "aino@example.com")
+    page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
+    address = {"name": "Aino Virtanen", "street": "Hämeenkatu 12", "postal_code": "3310", "city": "Tampere",
+               "country": "FI", "phone": "040 123 4567"}
+    r = client.post(f"/tilaus/{number}/osoite", data={**address, "csrf_token": csrf_token(page)},
+                    follow_redirects=True)
+    shown = r.get_data(as_text=True)
+    assert translated(app, "A Finnish postal code has five digits.") in shown
+    assert "five digits" not in shown and "postal_code:" not in shown  # not the service's English, not a field name
+    with app.app_context():
+        order = session().scalar(select(Order).where(Order.number == number))
+        assert order.shipping_address.get("postal_code") != "3310"

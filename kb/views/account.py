@@ -21,6 +21,7 @@ from kb.services import orders as order_rules
 from kb.services import returns as return_rules
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.self_service import help_article, return_window_days
+from kb.views.error_text import error_text
 from sqlalchemy import select
 
 bp = Blueprint("account", __name__)
@@ -141,17 +142,13 @@ def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
         return redirect(url_for("account.order", number=number))
     except InvalidInput as error:
         session().rollback()
-        flash(_("Could not change the order: %(message)s", message=_field_message(error)), "error")
+        flash(_("Could not change the order: %(message)s", message=error_text(error)), "error")
         return redirect(url_for("account.change", number=number))
     except NotFound:
         abort(404)
     commit()
     flash(_("Your order has been changed. We sent the change to the shop."), "success")
     return redirect(url_for("account.order", number=number))
-
-
-def _field_message(error: InvalidInput) -> str:
-    return f"{error.field}: {error.message}" if error.field else error.message
 
 
 @bp.post("/tilaus/<number>/osoite")
@@ -235,7 +232,7 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
             errors["form"] = _("Products can be returned once the order has been delivered.")
         except InvalidInput as error:
             db.rollback()
-            errors[error.field or "form"] = error.message
+            errors[error.field or "form"] = error_text(error)
         except NotFound:
             abort(404)
         else:

@@ -31,6 +31,7 @@ from kb.services.errors import InvalidInput
 from kb.services.shop import get_setting
 from kb.services.users import MIN_PASSWORD, normalise_email
 from kb.templating import LANGUAGE_NAMES
+from kb.views.error_text import error_text
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -277,7 +278,7 @@ def signup():  # type: ignore[no-untyped-def]
             result = accounts.sign_up(session(), form.email.data, form.password.data, name=form.name.data or "",
                                       language=form.language.data, now=utcnow())
         except InvalidInput as exc:
-            getattr(form, exc.field or "email", form.email).errors.append(exc.message)
+            getattr(form, exc.field or "email", form.email).errors.append(error_text(exc))
         else:
             (_mail_welcome if result.created else _mail_already_registered)(result.user)
             commit()
@@ -364,7 +365,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         except accounts.InvalidToken:
             return render_template("auth/reset_invalid.html"), 404
         except InvalidInput as exc:
-            form.password.errors.append(exc.message)
+            form.password.errors.append(error_text(exc))
         else:
             commit()
             _end_session()
@@ -402,7 +403,7 @@ def change_password():  # type: ignore[no-untyped-def]
         except accounts.WrongPassword:
             form.current.errors.append(_("That is not your current password."))
         except InvalidInput as exc:
-            form.password.errors.append(exc.message)
+            form.password.errors.append(error_text(exc))
         else:
             commit()
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies

@@ -8,6 +8,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from kb.security import id_arg
+from kb.views.error_text import error_text
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
@@ -20,21 +21,6 @@ from kb.services.search_log import top_failed_queries
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 editor_only = roles_required(Role.EDITOR)
 HEALTH_PERIODS = (7, 30, 90, 365)
-#: The services' messages (English, for the CLI and logs) as shown to editors.
-ERROR_TEXT = {
-    "is required": _l("This field is required."),
-    "at most 300 characters": _l("At most 300 characters."),
-    "must be one of fi, sv, en": _l("Choose a language."),
-    "choose a category": _l("Choose a category."),
-    "another article uses this address": _l("Another article uses this address."),
-    "choose an existing original": _l("Choose an existing original article."),
-    "an original cannot translate itself": _l("An article cannot translate itself."),
-    "this article has translations of its own": _l("This article has translations of its own, so it stays an original."),
-    "this language version exists already": _l("The original already has a version in this language."),
-    "a category with this address exists": _l("A category with this address exists already."),
-    "must be between -10000 and 10000": _l("Give a position between -10000 and 10000."),
-    "create a category first": _l("Create a category first."),
-}
 
 
 def _commit_and_index() -> None:
@@ -53,7 +39,7 @@ def _expected() -> datetime | None:
 
 
 def _errors(error: InvalidInput) -> dict[str, str]:
-    return {error.field or "form": str(ERROR_TEXT.get(error.message, error.message))}
+    return {error.field or "form": error_text(error)}
 
 
 def _article(article_id: int) -> Article:

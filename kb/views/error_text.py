@@ -1,0 +1,64 @@
+"""The services' error messages in the reader's language.
+
+Services raise :class:`~kb.services.errors.InvalidInput` with short English messages: the
+CLI, the API and the logs show them as they are. Pages show :func:`error_text` instead, a
+whole sentence in the page's language; a message not listed here is shown as it is.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask_babel import gettext as _, lazy_gettext as _l
+
+from kb.services.errors import InvalidInput
+
+_EXACT = {
+    # forms in general and articles (editor)
+    "is required": _l("This field is required."),
+    "at most 300 characters": _l("At most 300 characters."),
+    "must be one of fi, sv, en": _l("Choose a language."),
+    "choose a category": _l("Choose a category."),
+    "another article uses this address": _l("Another article uses this address."),
+    "choose an existing original": _l("Choose an existing original article."),
+    "an original cannot translate itself": _l("An article cannot translate itself."),
+    "this article has translations of its own": _l("This article has translations of its own, so it stays an original."),
+    "this language version exists already": _l("The original already has a version in this language."),
+    "a category with this address exists": _l("A category with this address exists already."),
+    "must be between -10000 and 10000": _l("Give a position between -10000 and 10000."),
+    "create a category first": _l("Create a category first."),
+    # orders
+    "is too long": _l("This is too long."),
+    "a Finnish postal code has five digits": _l("A Finnish postal code has five digits."),
+    "an order needs at least one product; cancel the order instead":
+        _l("An order needs at least one product. To remove everything, cancel the order."),
+    "no such product available": _l("This product is not available."),
+    # returns
+    "choose a reason from the list": _l("Choose a reason from the list."),
+    "choose refund or exchange": _l("Choose a refund or an exchange."),
+    "is too long (1000 characters at most)": _l("At most 1000 characters."),
+    "the form is invalid; reload the page": _l("The form has expired. Reload the page and try again."),
+    "choose at least one product to return": _l("Choose at least one product to return."),
+    # accounts
+    "not a valid e-mail address": _l("Enter a valid e-mail address."),
+    "an account with this e-mail already exists": _l("An account with this e-mail address already exists."),
+}
+
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"must be between (-?\d+) and (-?\d+)"),
+     lambda m: _("Give a number from %(low)s to %(high)s.", low=m[1], high=m[2])),
+    (re.compile(r"you can return at most (\d+)"), lambda m: _("You can return at most %(count)s.", count=m[1])),
+    (re.compile(r"at least (\d+) characters"), lambda m: _("At least %(count)s characters.", count=m[1])),
+]
+
+
+def error_text(error: InvalidInput) -> str:
+    """``error``'s message as a sentence in the current language (the English message if unknown)."""
+    known = _EXACT.get(error.message)
+    if known is not None:
+        return str(known)
+    for pattern, sentence in _PATTERNS:
+        match = pattern.fullmatch(error.message)
+        if match:
+            return sentence(match)
+    return error.message
