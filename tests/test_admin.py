@@ -8,13 +8,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role, Setting, SpecialDay, User
 from kb.services.shop import get_setting
 from kb.services.users import create_user
-from tests.conftest import both_backends
+from tests.conftest import both_backends, translated
 from tests.test_auth import csrf_of, log_in, outbox
 
 PASSWORD = "correct horse battery"
@@ -132,19 +133,20 @@ def test_add_user_by_invitation(app, admin) -> None:
 
 @both_backends
 @pytest.mark.parametrize("fields, message", [
-    ({"email": "not-an-address"}, "not a valid e-mail address"),
-    ({"email": ADMIN}, "an account with this e-mail already exists"),
-    ({"password": "short"}, "at least 10 characters"),
-    ({"role": "superuser"}, "unknown role"),
-    ({"language": "de"}, "unsupported language"),
-    ({"name": "x" * 121}, "at most 120 characters"),
-])
+    # (msgid, values): the sentence the admin reads (this admin reads English)
+    ({"email": "not-an-address"}, ("Enter a valid e-mail address.", {})),
+    ({"email": ADMIN}, ("An account with this e-mail address already exists.", {})),
+    ({"password": "short"}, ("At least %(count)s characters.", {"count": 10})),
+    ({"role": "superuser"}, ("Choose a role from the list.", {})),
+    ({"language": "de"}, ("Choose a language from the list.", {})),
+    ({"name": "x" * 121}, ("At most %(count)s characters.", {"count": 120})),
+], ids=["email", "taken", "password", "role", "language", "name"])
 def test_add_user_refuses_bad_input(app, admin, fields, message) -> None:
     data = {"csrf_token": token(admin), "email": "new@example.fi", "name": "New", "role": "agent",
             "language": "fi", "password": "", **fields}
     r = admin.post("/admin/users", data=data)
     assert r.status_code == 400
-    assert message in r.get_data(as_text=True)
+    assert str(escape(translated(app, message[0], "en", **message[1]))) in r.get_data(as_text=True)
     assert count(app, User) == 1 and outbox(app) == []
 
 
@@ -156,7 +158,7 @@ def test_change_role(app, admin) -> None:
     with app.app_context():
         assert session().get(User, agent).role is Role.MANAGER
     r = admin.post(f"/admin/users/{agent}/role", data={"csrf_token": token(admin), "role": "owner"})
-    assert r.status_code == 400 and "unknown role" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "Choose a role from the list." in r.get_data(as_text=True)
     assert admin.post("/admin/users/9999/role", data={"csrf_token": token(admin), "role": "agent"}).status_code == 404
     with app.app_context():
         me = session().scalar(select(User.id).where(User.email == ADMIN))
@@ -229,16 +231,17 @@ def test_add_and_edit_a_channel(app, admin) -> None:
 
 @both_backends
 @pytest.mark.parametrize("fields, field, message", [
-    ({"hours_mon": "25:00-17:00"}, "hours_mon", "is not a time"),
-    ({"hours_wed": "17:00-09:00"}, "hours_wed", "closing time must be after its opening time"),
-    ({"hours_thu": "nine to five"}, "hours_thu", "write hours as 09:00-17:00"),
-    ({"hours_fri": "09:00-13:00, 12:00-17:00"}, "hours_fri", "the spans overlap"),
-    ({"kind": "pigeon"}, "kind", "unknown channel type"),
-    ({"kind": "email", "address": "not mail"}, "address", "not a valid e-mail address"),
-    ({"address": "javascript:alert(1)"}, "address", "an https:// address"),
-    ({"position": "first"}, "position", "a whole number"),
-    ({"label_sv": "x" * 81}, "label_sv", "at most 80 characters"),
-])
+    ({"hours_mon": "25:00-17:00"}, "hours_mon",
+     ("“%(value)s” is not a time such as 09:00 (use 23:59 for midnight).", {"value": "25:00"})),
+    ({"hours_wed": "17:00-09:00"}, "hours_wed", ("A closing time must be after its opening time.", {})),
+    ({"hours_thu": "nine to five"}, "hours_thu", ("Write the hours as 09:00-17:00.", {})),
+    ({"hours_fri": "09:00-13:00, 12:00-17:00"}, "hours_fri", ("The time spans overlap.", {})),
+    ({"kind": "pigeon"}, "kind", ("Choose a channel type from the list.", {})),
+    ({"kind": "email", "address": "not mail"}, "address", ("Enter a valid e-mail address.", {})),
+    ({"address": "javascript:alert(1)"}, "address", ("Give an https:// address or a path on this site.", {})),
+    ({"position": "first"}, "position", ("Give a whole number from 0 to 10000.", {})),
+    ({"label_sv": "x" * 81}, "label_sv", ("At most %(count)s characters.", {"count": 80})),
+], ids=["time", "closing", "format", "overlap", "kind", "email", "address", "position", "label"])
 def test_channel_form_refuses_bad_input(app, admin, fields, field, message) -> None:
     with app.app_context():
         session().add(Channel(kind=ChannelKind.CHAT, labels={"fi": "Vanha"}, hours={"mon": [["08:00", "16:00"]]}))
@@ -246,7 +249,8 @@ def test_channel_form_refuses_bad_input(app, admin, fields, field, message) -> N
     r = admin.post("/admin/channels/1", data={"csrf_token": token(admin, "/admin/channels/1"), **channel_form(**fields)})
     assert r.status_code == 400
     html = r.get_data(as_text=True)
-    assert message in html and f'id="{field}-error"' in html and "Nothing was saved" in html
+    shown = str(escape(translated(app, message[0], "en", **message[1])))
+    assert shown in html and f'id="{field}-error"' in html and "Nothing was saved" in html
     with app.app_context():
         channel = session().get(Channel, 1)
         assert channel.labels == {"fi": "Vanha"} and channel.hours == {"mon": [["08:00", "16:00"]]}
@@ -286,11 +290,11 @@ def test_special_day_closes_every_channel(app, admin) -> None:
 
 @both_backends
 @pytest.mark.parametrize("fields, message", [
-    ({"day": "24.12.2026", "closed": "1"}, "not a date in the form YYYY-MM-DD"),
-    ({"day": "2026-02-30", "closed": "1"}, "not a date in the form YYYY-MM-DD"),
-    ({"day": "2026-12-24"}, "give the hours, or mark the day closed"),
+    ({"day": "24.12.2026", "closed": "1"}, "Give a date in the form YYYY-MM-DD."),
+    ({"day": "2026-02-30", "closed": "1"}, "Give a date in the form YYYY-MM-DD."),
+    ({"day": "2026-12-24"}, "Give the hours, or mark the day closed."),
     ({"day": "2026-12-24", "hours": "14:00-10:00"}, "closing time must be after its opening time"),
-    ({"day": "2026-12-24", "closed": "1", "note_fi": "x" * 201}, "at most 200 characters"),
+    ({"day": "2026-12-24", "closed": "1", "note_fi": "x" * 201}, "At most 200 characters."),
 ])
 def test_special_day_refuses_bad_input(app, admin, fields, message) -> None:
     r = admin.post("/admin/special-days", data={"csrf_token": token(admin, "/admin/special-days"), "hours": "",
@@ -321,10 +325,10 @@ def test_shop_settings(app, admin, create_article) -> None:
 @both_backends
 @pytest.mark.parametrize("fields, field, message", [
     ({"shop_name": ""}, "shop_name", "required"),
-    ({"return_window_days": "-1"}, "return_window_days", "a whole number of days"),
-    ({"return_window_days": "400"}, "return_window_days", "a whole number of days"),
-    ({"help_article_tracking": "no-such-article"}, "help_article_tracking", "no published article"),
-    ({"legal_name": "x" * 201}, "legal_name", "at most 200 characters"),
+    ({"return_window_days": "-1"}, "return_window_days", "Give a whole number of days from 0 to 365."),
+    ({"return_window_days": "400"}, "return_window_days", "Give a whole number of days from 0 to 365."),
+    ({"help_article_tracking": "no-such-article"}, "help_article_tracking", "No published article has the address"),
+    ({"legal_name": "x" * 201}, "legal_name", "At most 200 characters."),
 ])
 def test_shop_settings_refuse_bad_input(app, admin, fields, field, message) -> None:
     data = {"csrf_token": token(admin, "/admin/settings"), "shop_name": "Uusi nimi", "return_window_days": "21",

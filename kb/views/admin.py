@@ -28,6 +28,7 @@ from kb.services.errors import InvalidInput, NotFound
 from kb.services.mail_queue import queue_counts
 from kb.services.opening_hours import WEEKDAYS
 from kb.services.shop import get_setting
+from kb.views.error_text import error_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -197,7 +198,7 @@ def add_user():  # type: ignore[no-untyped-def]
                                                                       lifetime=INVITE_LIFETIME)
     except InvalidInput as error:
         db.rollback()
-        return _users_page({error.field or "email": error.message}, form, 400)
+        return _users_page({error.field or "email": error_text(error)}, form, 400)
     if issued is not None:
         _queue_invite(issued)
     commit()
@@ -220,7 +221,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     except InvalidInput as error:
         db.rollback()
-        return _users_page({f"user-{user_id}": error.message}, status=400)
+        return _users_page({f"user-{user_id}": error_text(error)}, status=400)
     commit()
     flash(_("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "success")
     return redirect(url_for("admin.users"))
@@ -240,7 +241,7 @@ def set_active(user_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     except InvalidInput as error:
         db.rollback()
-        return _users_page({f"user-{user_id}": error.message}, status=400)
+        return _users_page({f"user-{user_id}": error_text(error)}, status=400)
     commit()
     flash(_("%(email)s was enabled.", email=user.email) if user.is_active
           else _("%(email)s was disabled and logged out.", email=user.email), "success")
@@ -293,7 +294,7 @@ def edit_channel(channel_id: int | None):  # type: ignore[no-untyped-def]
         except InvalidInput as error:
             db.rollback()
             return render_template("admin/channel_form.html", channel=channel, form=form, weekdays=WEEKDAYS,
-                                   errors={error.field or "form": error.message}, kinds=list(ChannelKind),
+                                   errors={error.field or "form": error_text(error)}, kinds=list(ChannelKind),
                                    languages=languages), 400
         commit()
         flash(_("The channel was saved."), "success")
@@ -336,7 +337,7 @@ def special_days():  # type: ignore[no-untyped-def]
                                             for lang in current_app.config["LANGUAGES"]})
     except InvalidInput as error:
         db.rollback()
-        return _special_days_page({error.field or "day": error.message}, form, 400)
+        return _special_days_page({error.field or "day": error_text(error)}, form, 400)
     commit()
     flash(_("The special day was saved."), "success")
     return redirect(url_for("admin.special_days"))
@@ -368,7 +369,7 @@ def settings():  # type: ignore[no-untyped-def]
             admin_rules.update_shop_settings(db, request.form)
         except InvalidInput as error:
             db.rollback()
-            errors[error.field or "shop_name"] = error.message
+            errors[error.field or "shop_name"] = error_text(error)
         else:
             commit()
             flash(_("The settings were saved."), "success")

@@ -42,6 +42,22 @@ _EXACT = {
     # accounts
     "not a valid e-mail address": _l("Enter a valid e-mail address."),
     "an account with this e-mail already exists": _l("An account with this e-mail address already exists."),
+    # administration: users, channels, opening hours, shop settings
+    "unknown role": _l("Choose a role from the list."),
+    "unsupported language": _l("Choose a language from the list."),
+    "you cannot change or disable your own account here": _l("You cannot change or disable your own account here."),
+    "the shop must keep at least one active admin": _l("The shop must keep at least one active administrator."),
+    "write hours as 09:00-17:00": _l("Write the hours as 09:00-17:00."),
+    "a closing time must be after its opening time": _l("A closing time must be after its opening time."),
+    "the spans overlap": _l("The time spans overlap."),
+    "not a phone number such as +358 9 123 4567": _l("Write a phone number such as +358 9 123 4567."),
+    "an https:// address or a path on this site": _l("Give an https:// address or a path on this site."),
+    "unknown channel type": _l("Choose a channel type from the list."),
+    "a whole number from 0 to 10000": _l("Give a whole number from 0 to 10000."),
+    "not a date in the form YYYY-MM-DD": _l("Give a date in the form YYYY-MM-DD."),
+    "give the hours, or mark the day closed": _l("Give the hours, or mark the day closed."),
+    "required, at most 120 characters": _l("Required, at most 120 characters."),
+    "a whole number of days from 0 to 365": _l("Give a whole number of days from 0 to 365."),
 }
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
@@ -49,6 +65,11 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("Give a number from %(low)s to %(high)s.", low=m[1], high=m[2])),
     (re.compile(r"you can return at most (\d+)"), lambda m: _("You can return at most %(count)s.", count=m[1])),
     (re.compile(r"at least (\d+) characters"), lambda m: _("At least %(count)s characters.", count=m[1])),
+    (re.compile(r"at most (\d+) characters"), lambda m: _("At most %(count)s characters.", count=m[1])),
+    (re.compile(r"'(.*)' is not a time such as 09:00 \(use 23:59 for midnight\)"),
+     lambda m: _("“%(value)s” is not a time such as 09:00 (use 23:59 for midnight).", value=m[1])),
+    (re.compile(r"no published article with the slug '(.*)'"),
+     lambda m: _("No published article has the address “%(slug)s”.", slug=m[1])),
 ]
 
 
