@@ -52,10 +52,12 @@ def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     message = str(MESSAGES.get(code, error.name))
     if isinstance(error, CSRFError):
         code, message = 400, str(_l("The form had expired. Please reload the page and try again."))
+    # What the error itself says in its headers: Allow on a 405, Retry-After, WWW-Authenticate.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if wants_json():
         return jsonify(error=getattr(error, "json_message", None) or message,
-                       field=getattr(error, "field", None)), code
-    return render_template("errors/error.html", code=code, message=message), code
+                       field=getattr(error, "field", None)), code, headers
+    return render_template("errors/error.html", code=code, message=message), code, headers
 
 
 def _end_transaction() -> None:

@@ -163,3 +163,12 @@ def test_no_state_change_over_get(app) -> None:
         name = rule.endpoint.rsplit(".", 1)[-1]
         if any(word in name for word in ("delete", "cancel", "logout", "solve", "publish", "take", "assign")):
             assert "POST" in rule.methods, rule.rule
+
+
+def test_a_wrong_method_says_which_methods_are_allowed(client) -> None:
+    """HTTP 405 carries the Allow header (RFC 9110 15.5.6), on pages and in the API alike."""
+    page = client.post("/fi/")
+    assert page.status_code == 405 and set(page.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+    api = client.delete("/api/v1/search")
+    assert api.status_code == 405 and "GET" in api.headers["Allow"] and api.is_json
+    assert "POST" in client.get("/auth/logout").headers["Allow"]
