@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import cli, db, errors, extensions, security, templating
+    from kb import cli, db, errors, extensions, security, static_versions, templating
     from kb.services.search_index import init_search
     from kb.services.users import configure_hasher
 
@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    static_versions.init_app(app)
     init_search(app)
     cli.init_app(app)
     configure_hasher(time_cost=app.config["PASSWORD_HASH_TIME_COST"],

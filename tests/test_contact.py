@@ -347,7 +347,7 @@ def test_opened_suggestion_is_recorded_and_claimed_by_a_sent_form(app, client, s
 
 def test_form_page_is_accessible_and_loads_the_suggestion_script(client, shop) -> None:
     html = client.get("/yhteydenotto", headers=EN).get_data(as_text=True)
-    assert 'src="/static/js/contact.js"' in html and "<script>" not in html
+    assert re.search(r'src="/static/js/contact.js\?v=[0-9a-f]{12}"', html) and "<script>" not in html
     assert 'aria-live="polite"' in html and "Does one of these answer your question?" in html
     assert 'data-suggest-url="/api/v1/suggest"' in html and 'enctype="multipart/form-data"' in html
     for name in ("inquiry_type", "name", "email", "order_number", "subject", "message", "attachments"):

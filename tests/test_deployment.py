@@ -91,3 +91,25 @@ def test_behind_the_proxy_rate_limits_count_each_client(node: Node, proxies: int
     assert status("203.0.113.9, 198.51.100.7") == 429  # a client naming another address itself
     # Another customer: counted apart only when the proxy is trusted; else all share the proxy's count.
     assert status("198.51.100.8") == (200 if proxies else 429)
+
+
+def test_static_urls_carry_a_version_of_their_content(app, client, tmp_path) -> None:
+    """nginx caches /static/ for a year: a changed file must get a new URL, an unchanged one keep its own."""
+    import hashlib
+    import re
+
+    html = client.get("/fi/").get_data(as_text=True)
+    links = re.findall(r'/static/([\w./-]+)\?v=([0-9a-f]{12})"', html)
+    assert links, "the home page links no versioned static file"
+    static = Path(app.static_folder)
+    for filename, version in links:
+        assert version == hashlib.sha256((static / filename).read_bytes()).hexdigest()[:12]
+    with app.test_request_context():
+        from flask import url_for
+
+        assert "?v=" not in url_for("static", filename="no-such-file.css")  # nothing to version
+        assert "?v=" not in url_for("static", filename="../pyproject.toml")  # never outside the folder
+    with client.get(f"/static/{links[0][0]}?v={links[0][1]}") as served:
+        assert served.status_code == 200
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "expires 1y" in nginx and "immutable" in nginx
