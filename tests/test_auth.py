@@ -206,6 +206,10 @@ def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_u
     assert get_user(app, user_id).session_version == 2
     assert log_in(app.test_client(), password=PASSWORD).status_code == 200
     assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+    _, notice = outbox(app)  # ASVS 2.2.3: the owner hears of the change
+    assert notice["To"] == EMAIL
+    assert notice["Subject"] == translated(app, "Your %(shop)s password was changed", shop=app.config["SHOP_NAME"])
+    assert "http://localhost/auth/reset" in notice.get_content()
 
     again = client.get(link)
     expired = translated(app, "The link for setting a new password has expired or has already been used.")

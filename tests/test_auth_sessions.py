@@ -14,6 +14,7 @@ from kb.models import Role
 from kb.services.users import create_user
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, customer_factory, form_token, get_user, log_in
 from tests.conftest import _config, both_backends, translated
+from tests.mail_helpers import sent_mail as outbox
 
 
 # ---------- helpers
@@ -91,6 +92,9 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, mak
     assert replay.get("/auth/profile").status_code == 302
     assert log_in(app.test_client(), password=PASSWORD).status_code == 200
     assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+    [notice] = outbox(app)  # ASVS 2.2.3: a change made by someone else must not go unnoticed
+    assert notice["To"] == EMAIL and translated(
+        app, "Your %(shop)s password was changed", shop=app.config["SHOP_NAME"]) == notice["Subject"]
 
 
 def test_password_change_needs_the_current_password(app, client, make_user) -> None:

@@ -152,10 +152,6 @@ def _limit(name: str):  # type: ignore[no-untyped-def]
     return lambda: current_app.config[name]
 
 
-
-
-
-
 def _mail(user: User, subject: str, body: str, kind: str) -> None:
     """Queue in the request's transaction: the answer takes as long whether or not the address has an account."""
     queue_message(user.email, subject, body, kind=kind)
@@ -195,6 +191,18 @@ def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
                  "message: your password stays as it is.\n",
                  shop=_shop(), link=email_link("auth.reset_password", token=issued.token), minutes=minutes)
     _mail(user, subject, body, "reset")
+
+
+def _mail_password_changed(user: User) -> None:
+    """Tell the account's owner (ASVS 2.2.3): a password changed by someone else must not go unnoticed."""
+    with force_locale(user.language):
+        subject = _("Your %(shop)s password was changed", shop=_shop())
+        body = _("Hello,\n\nthe password of your %(shop)s account was just changed, and every other device "
+                 "was logged out. If this was you, there is nothing more to do.\n\n"
+                 "If it was not you, set a new password at once: %(reset)s\n"
+                 "and reply to this message so that we can help.\n",
+                 shop=_shop(), reset=email_link("auth.reset_request"))
+    _mail(user, subject, body, "password_changed")
 
 
 # ---------- forms
@@ -361,12 +369,13 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.finish_password_reset(db, token, form.password.data, now=utcnow())
+            changed = accounts.finish_password_reset(db, token, form.password.data, now=utcnow())
         except accounts.InvalidToken:
             return render_template("auth/reset_invalid.html"), 404
         except InvalidInput as exc:
             form.password.errors.append(error_text(exc))
         else:
+            _mail_password_changed(changed)
             commit()
             _end_session()
             flash(_("Your password has been changed. Log in with the new password."))
@@ -405,6 +414,7 @@ def change_password():  # type: ignore[no-untyped-def]
         except InvalidInput as exc:
             form.password.errors.append(error_text(exc))
         else:
+            _mail_password_changed(user)
             commit()
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             _start_session(user, remember=remember)
