@@ -87,6 +87,20 @@ def test_article_feedback_and_language_switch(page, live_server: str) -> None:
     assert page.locator("h1").inner_text().startswith("Hur kan vi hjälpa")
 
 
+def test_password_can_be_shown_while_typing(page, live_server: str) -> None:
+    """ASVS 2.1.12: the button appears with JavaScript and toggles the field between hidden and plain text."""
+    page.goto(live_server + "/auth/login")
+    field = page.locator("input[name=password]")
+    button = page.locator("button[data-show-password=password]")
+    field.fill("correct horse battery")
+    assert button.is_visible() and field.get_attribute("type") == "password"
+    button.click()
+    assert field.get_attribute("type") == "text" and button.get_attribute("aria-pressed") == "true"
+    assert field.input_value() == "correct horse battery"
+    button.click()
+    assert field.get_attribute("type") == "password" and button.get_attribute("aria-pressed") == "false"
+
+
 def log_in(page, base: str, email: str, password: str) -> None:
     page.goto(base + "/auth/login")
     page.locator("input[name=email]").fill(email)

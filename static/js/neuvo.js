@@ -68,3 +68,19 @@
 
   document.querySelectorAll("input[data-suggest-url]").forEach(attach);
 })();
+
+// "Show password": the button toggles its field between hidden and plain text (ASVS 2.1.12).
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-show-password]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("data-show-password"));
+    if (!input) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var show = input.type === "password";
+      input.type = show ? "text" : "password";
+      button.setAttribute("aria-pressed", show ? "true" : "false");
+      input.focus();
+    });
+  });
+})();
