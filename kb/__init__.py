@@ -32,13 +32,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import cli, db, errors, extensions, security, static_versions, templating
+    from kb import cli, db, errors, extensions, security, security_log, static_versions, templating
     from kb.services.search_index import init_search
     from kb.services.users import configure_hasher
 
     db.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
+    security_log.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     static_versions.init_app(app)
@@ -82,11 +83,31 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None, *, require_sec
     app.config["MODELS_PATH"] = app.config.get("MODELS_PATH") or str(instance / "models")
     if app.config["ENV"] in ("development", "testing"):
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = False
+    _host_only_cookies(app.config)
     if not app.config.get("SECRET_KEY"):
         if require_secret and app.config["ENV"] not in ("development", "testing"):
             raise ConfigurationError("NEUVO_SECRET_KEY is required outside development and tests")
         app.config["SECRET_KEY"] = os.urandom(32).hex()
+        app.config["SECRET_KEY_GENERATED"] = True
     if require_secret and app.config["ENV"] not in ("development", "testing") and not app.config.get("MAIL_BASE_URL"):
         # e-mailed links (password reset!) must not take their host from a forgeable Host header
         raise ConfigurationError("NEUVO_MAIL_BASE_URL is required outside development and tests, "
                                  "e.g. https://help.example.fi")
+
+
+_DEFAULT_COOKIE_NAMES = {"SESSION": "session", "REMEMBER": "remember_token"}
+
+
+def _host_only_cookies(config: dict[str, Any]) -> None:
+    """Name the session and remember-me cookies ``__Host-…`` where the browser can enforce it (ASVS 3.4.4).
+
+    A ``__Host-`` cookie is refused unless it is Secure, has no Domain and has Path=/,
+    so a sibling subdomain or a plain-HTTP page cannot plant or overwrite it. A
+    deployment under a sub-path or sharing cookies across subdomains keeps plain names.
+    """
+    for kind, default in _DEFAULT_COOKIE_NAMES.items():
+        name = config.get(f"{kind}_COOKIE_NAME") or default
+        path = config.get(f"{kind}_COOKIE_PATH") or config.get("APPLICATION_ROOT") or "/"
+        if (config.get(f"{kind}_COOKIE_SECURE") and not config.get(f"{kind}_COOKIE_DOMAIN") and path == "/"
+                and not name.startswith("__")):
+            config[f"{kind}_COOKIE_NAME"] = "__Host-" + name

@@ -23,6 +23,7 @@ from kb.cli_import import (  # noqa: F401 (the import commands stay importable f
     import_inquiries_command,
     import_orders_command,
 )
+from kb import security_log
 from kb.db import commit, database, session, utcnow
 from kb.services.errors import InvalidInput
 
@@ -89,7 +90,9 @@ def run_command(host: str, port: int) -> None:
     """Development server; in production use: gunicorn "kb:create_app()"."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "NEUVO_ENV" not in os.environ:
-        app.config.update(ENV="development", SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+        # plain HTTP: browsers refuse Secure and __Host- cookies there
+        app.config.update(ENV="development", SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
+                          SESSION_COOKIE_NAME="session", REMEMBER_COOKIE_NAME="remember_token")
     click.echo(f"Neuvo development server on http://{host}:{port}/ (Ctrl+C stops)")
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
@@ -341,7 +344,20 @@ def user_add_command(email: str, role: str, name: str, language: str, password_s
     user = create_user(session(), email, role=Role(role), password=password, name=name,
                        language=language, now=utcnow())
     commit()
+    security_log.record("user_added", user=user)
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@user_group.command("ref")
+@click.argument("email")
+@with_appcontext
+def user_ref_command(email: str) -> None:
+    """Print the pseudonym (``email_ref``) under which the security log records this address."""
+    if current_app.config.get("SECRET_KEY_GENERATED"):
+        click.echo("Error: set NEUVO_SECRET_KEY (or SECRET_KEY in instance/config.py) to the web app's key: "
+                   "the log's pseudonyms are keyed with it", err=True)
+        sys.exit(2)
+    click.echo(security_log.email_ref(email))
 
 
 @click.group("token")
@@ -359,6 +375,7 @@ def token_add_command(name: str) -> None:
 
     _, secret = create_token(session(), name, now=utcnow())
     commit()
+    security_log.record("api_token_added", token_name=name)
     click.echo(f"Created API token {name!r}. Copy it now, it is not shown again:", err=True)
     click.echo(secret)
 
@@ -373,6 +390,7 @@ def token_revoke_command(name: str) -> None:
 
     count = revoke_token(session(), name, now=utcnow())
     commit()
+    security_log.record("api_token_revoked", token_name=name, revoked=count)
     click.echo(f"Revoked {count} token(s) named {name!r}")
 
 

@@ -48,6 +48,11 @@ MAX_FORM_MEMORY_SIZE = 512 * 1024
 
 WTF_CSRF_TIME_LIMIT = 4 * 3600
 
+#: Where the security event log goes (log-ins, lock-outs, password and account changes,
+#: refused requests; one JSON line each): "-" for standard error (the journal under
+#: systemd), a file path (logrotate-friendly), or "" for the ``neuvo.security`` logger only.
+SECURITY_LOG = "-"
+
 #: Argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile, 64 MiB).
 PASSWORD_HASH_TIME_COST = 3
 PASSWORD_HASH_MEMORY_COST = 65536

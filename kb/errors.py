@@ -16,6 +16,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from kb import security_log
+
 #: Seconds a client is asked to wait before trying again after a 503.
 RETRY_AFTER_SECONDS = 5
 _DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
@@ -47,8 +49,22 @@ def is_temporary(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in _DISK_FULL
 
 
+#: Refusals that the security event log keeps (an access-control failure or a limit reached).
+_LOGGED_REFUSALS = {401: "access_denied", 403: "access_denied", 429: "rate_limited"}
+
+
+def _record_refusal(code: int, error: HTTPException) -> None:
+    if security_log.recorded_in_this_request():
+        return  # the view already wrote what happened (a locked log-in, say)
+    if isinstance(error, CSRFError):
+        security_log.record("csrf_refused", "refused", status=400, reason=error.description[:120])
+    elif code in _LOGGED_REFUSALS:
+        security_log.record(_LOGGED_REFUSALS[code], "refused", status=code)
+
+
 def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     code = error.code or 500
+    _record_refusal(code, error)
     message = str(MESSAGES.get(code, error.name))
     if isinstance(error, CSRFError):
         code, message = 400, str(_l("The form had expired. Please reload the page and try again."))

@@ -67,3 +67,35 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [key for key in dir(kb.config) if key.isupper() and key not in readme]
     assert missing == []
+
+
+def test_production_cookies_are_host_only(tmp_path, new_database) -> None:
+    """ASVS 3.4.4: ``__Host-`` cookies, which a browser refuses unless Secure, Path=/ and without Domain, so a
+    sibling subdomain or a plain-HTTP page cannot plant a session; plain names where that cannot hold."""
+    from kb.db import database
+    from tests.auth_helpers import EMAIL, customer_factory, log_in
+    from tests.conftest import _config
+
+    instance = tmp_path / "instance"
+    app = create_app({**_config(instance, new_database(instance)), "ENV": "production",
+                      "MAIL_BASE_URL": "https://apu.tupa.example"})
+    try:
+        assert (app.config["SESSION_COOKIE_NAME"], app.config["REMEMBER_COOKIE_NAME"]) == \
+            ("__Host-session", "__Host-remember_token")
+        customer_factory(app)()
+        client = app.test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        response = log_in(client, EMAIL, remember=True)
+        assert response.status_code == 302
+        cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+        assert set(cookies) == {"__Host-session", "__Host-remember_token"}
+        for header in cookies.values():
+            assert "Secure" in header and "Path=/" in header and "Domain" not in header
+        assert client.get("/auth/profile").status_code == 200
+    finally:
+        database(app).dispose()
+
+    shared = create_app({**_config(tmp_path / "shared", "sqlite://"), "ENV": "production",
+                         "MAIL_BASE_URL": "https://apu.tupa.example", "SESSION_COOKIE_DOMAIN": "tupa.example"})
+    assert shared.config["SESSION_COOKIE_NAME"] == "session"
+    assert create_app({**_config(tmp_path / "dev", "sqlite://")}).config["SESSION_COOKIE_NAME"] == "session"

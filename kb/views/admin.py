@@ -17,6 +17,7 @@ from flask_babel import force_locale, format_decimal, format_percent, gettext as
 from flask_login import current_user
 from sqlalchemy import select
 
+from kb import security_log
 from kb.emailing import email_link, queue_message
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
@@ -202,6 +203,7 @@ def add_user():  # type: ignore[no-untyped-def]
     if issued is not None:
         _queue_invite(issued)
     commit()
+    security_log.record("user_added", user=user, invited=issued is not None)
     if issued is not None:
         flash(_("Account %(email)s added; an invitation to choose a password was sent.", email=user.email), "success")
     else:
@@ -223,6 +225,7 @@ def change_role(user_id: int):  # type: ignore[no-untyped-def]
         db.rollback()
         return _users_page({f"user-{user_id}": error_text(error)}, status=400)
     commit()
+    security_log.record("role_changed", user=user)
     flash(_("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "success")
     return redirect(url_for("admin.users"))
 
@@ -243,6 +246,7 @@ def set_active(user_id: int):  # type: ignore[no-untyped-def]
         db.rollback()
         return _users_page({f"user-{user_id}": error_text(error)}, status=400)
     commit()
+    security_log.record("account_enabled" if user.is_active else "account_disabled", user=user)
     flash(_("%(email)s was enabled.", email=user.email) if user.is_active
           else _("%(email)s was disabled and logged out.", email=user.email), "success")
     return redirect(url_for("admin.users"))

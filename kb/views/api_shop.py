@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from kb import security_log
 from kb.db import commit, session, utcnow
 from kb.extensions import csrf
 from kb.models import Article, Order, TicketSuggestion
@@ -38,9 +39,11 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
+            security_log.record("api_token", "missing", status=401)
             return _unauthorized("a bearer token is required")
         if authenticate(session(), secret.strip(), now=utcnow()) is None:
             session().rollback()
+            security_log.record("api_token", "invalid", status=401)
             return _unauthorized("the token is not valid")
         return view(*args, **kwargs)
 

@@ -21,6 +21,7 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from kb import security_log
 from kb.emailing import email_link, queue_message
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
@@ -290,6 +291,7 @@ def signup():  # type: ignore[no-untyped-def]
         else:
             (_mail_welcome if result.created else _mail_already_registered)(result.user)
             commit()
+            security_log.record("signup", "success" if result.created else "existing_account", user=result.user)
             g.mail_requested = True
             flash(_("Check your e-mail: we sent a message about your account to %(email)s.",
                     email=form.email.data))
@@ -312,13 +314,16 @@ def login():  # type: ignore[no-untyped-def]
         # limit; a successful log-in starts the count again, so only failures add up
         failures = (current_app.config["LOGIN_FAILURE_LIMIT"], _submitted_email_key())
         if not spend_attempt(*failures):
+            security_log.record("login", "locked", email=form.email.data)
             abort(429)
         user = accounts.authenticate(session(), form.email.data, form.password.data, now=utcnow())
         if user is None:
+            security_log.record("login", "failure", email=form.email.data)
             failed = True
         else:
             forget_attempts(*failures)
             commit()
+            security_log.record("login", user=user, remember=bool(form.remember.data))
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."))
             return redirect(safe_next(form.next.data) or account_home_url())
@@ -329,8 +334,10 @@ def login():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     """Log out and end this user's sessions everywhere (a copied cookie stops working too)."""
     if current_user.is_authenticated:
-        accounts.end_sessions(current_user._get_current_object())
+        user = current_user._get_current_object()
+        accounts.end_sessions(user)
         commit()
+        security_log.record("logout", user=user)
     _end_session()
     flash(_("You have logged out."))
     return redirect(url_for("root"))
@@ -350,6 +357,8 @@ def reset_request():  # type: ignore[no-untyped-def]
         if issued is not None:
             _mail_reset(issued, minutes)
         commit()
+        security_log.record("password_reset_request", "sent" if issued else "no_account",
+                            user=issued.user if issued else None, email=form.email.data)
         g.mail_requested = True
         flash(_("If %(email)s has an account, we sent it a link for setting a new password. "
                 "The link works for %(minutes)d minutes.", email=form.email.data, minutes=minutes))
@@ -365,6 +374,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
     try:
         accounts.check_reset_token(db, token, now=utcnow())
     except accounts.InvalidToken:
+        security_log.record("password_reset", "invalid_link")
         return render_template("auth/reset_invalid.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -377,6 +387,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         else:
             _mail_password_changed(changed)
             commit()
+            security_log.record("password_reset", user=changed)
             _end_session()
             flash(_("Your password has been changed. Log in with the new password."))
             return redirect(url_for("auth.login"))
@@ -410,12 +421,14 @@ def change_password():  # type: ignore[no-untyped-def]
         try:
             accounts.change_password(session(), user, form.current.data, form.password.data, now=utcnow())
         except accounts.WrongPassword:
+            security_log.record("password_change", "wrong_current_password", user=user)
             form.current.errors.append(_("That is not your current password."))
         except InvalidInput as exc:
             form.password.errors.append(error_text(exc))
         else:
             _mail_password_changed(user)
             commit()
+            security_log.record("password_change", user=user)
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             _start_session(user, remember=remember)
             flash(_("Your password has been changed. You have been logged out on other devices."))
