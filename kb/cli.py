@@ -210,7 +210,7 @@ def mail_poll_command() -> None:
     for reason in result.skipped:  # left unseen in the mailbox for a person to look at
         click.echo(f"Skipped message {reason}", err=True)
     click.echo(f"Fetched {result.fetched} messages: {result.created} new tickets, {result.updated} updated, "
-               f"{result.appended} replies added to existing tickets")
+               f"{result.appended} replies added to existing tickets, {result.acknowledged} acknowledged")
 
 
 @click.command("worker")

@@ -48,6 +48,10 @@ MAX_FORM_MEMORY_SIZE = 512 * 1024
 
 WTF_CSRF_TIME_LIMIT = 4 * 3600
 
+#: Answer each new e-mail from a person (fetched by ``neuvo mail poll`` or the worker) with the
+#: reference, the expected answer time and the articles that may help; see kb/acknowledgements.py.
+EMAIL_ACKNOWLEDGEMENT = True
+
 #: Where the security event log goes (log-ins, lock-outs, password and account changes,
 #: refused requests; one JSON line each): "-" for standard error (the journal under
 #: systemd), a file path (logrotate-friendly), or "" for the ``neuvo.security`` logger only.

@@ -11,6 +11,7 @@ import imaplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 
@@ -33,6 +34,8 @@ class PollResult:
     created: int = 0
     updated: int = 0
     appended: int = 0
+    #: New tickets answered with an acknowledgement (see :mod:`kb.acknowledgements`).
+    acknowledged: int = 0
     #: Messages left unseen in the mailbox for a person to look at: "uid: reason".
     skipped: list[str] = field(default_factory=list)
 
@@ -65,13 +68,28 @@ def poll_mailbox() -> PollResult:
                     uids.append(uid)
                 except InvalidInput as error:
                     skipped.append(f"{uid.decode()}: {error.describe()}")
-            result = _store_mails(mails)
+            result, acknowledged = receive_mails(mails)
             commit()
             box.mark_seen(uids)
     except (imaplib.IMAP4.error, OSError) as error:
         session().rollback()
         raise MailboxError(f"IMAP {config['IMAP_HOST']}: {error}") from error
-    return PollResult(len(mails), result.created, result.updated, result.appended, skipped)
+    return PollResult(len(mails), result.created, result.updated, result.appended, acknowledged, skipped)
+
+
+def receive_mails(mails: list[Any]) -> tuple[Any, int]:
+    """Live mail (``ParsedMail``) into tickets, each new one from a person acknowledged when that is on.
+
+    Returns the import and the number acknowledged; the caller commits. ``neuvo import
+    email`` stores old mail without this: its senders were answered long ago.
+    """
+    from kb.acknowledgements import acknowledge_mails
+
+    result = _store_mails(mails)
+    acknowledged = 0
+    if current_app.config["EMAIL_ACKNOWLEDGEMENT"]:
+        acknowledged = acknowledge_mails(session(), result.from_people, now=utcnow())
+    return result, acknowledged
 
 
 def run_gap_refresh(*, as_of: datetime | None = None, days: int = 14, top: int = 10,

@@ -57,7 +57,7 @@ def _clock(value: datetime) -> str:
     return format_time(value, "short")
 
 
-def _weekday_clock(value: datetime) -> str:
+def weekday_clock(value: datetime) -> str:
     """Weekday and time, e.g. "maanantai 9.00"."""
     return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
 
@@ -111,4 +111,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_score, "score")
     app.add_template_filter(_tracking_url, "tracking_url")
     app.add_template_filter(_local_day, "local_day")
-    app.add_template_filter(_weekday_clock, "weekday_clock")
+    app.add_template_filter(weekday_clock, "weekday_clock")

@@ -16,7 +16,7 @@ from kb.services.errors import InvalidInput, NotFound
 from kb.services.response_time import (ResponseEstimate, add_working_time, estimate_from, expected_response,
                                        working_seconds)
 from kb.services.tickets import InquiryInput, upsert_inquiries
-from kb.views.contact import expected_text
+from kb.acknowledgements import expected_text
 from tests.conftest import both_backends
 
 HEL = ZoneInfo("Europe/Helsinki")

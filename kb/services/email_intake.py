@@ -10,12 +10,18 @@ Contract:
   Message-ID (re-importing the same file updates, never duplicates). A message without
   a Message-ID is named by the SHA-256 of its bytes.
 - A reply (In-Reply-To / References naming a ticket's Message-ID, or a ``[T-000123]``
-  reference in the subject) is appended to that ticket as a ``customer`` message and
-  reopens it. The same reply imported twice (same ticket, time and text) is kept once.
+  reference in the subject from the ticket's own customer address) is appended to that
+  ticket as a ``customer`` message and reopens it. A reference quoted from another
+  address starts a new ticket: references are short and guessable. The same reply
+  imported twice (same ticket, time and text) is kept once.
 - Attachments obey the contact form's limits (:mod:`kb.services.intake`); a refused
   file is left out and named in a note at the end of the message, the mail is kept.
 - A file is imported all or nothing: a malformed message raises InvalidInput naming the
   file and the message number; nothing is stored.
+- A message sent by a machine (RFC 3834 ``Auto-Submitted``, ``Precedence: bulk``, a
+  mailing list, a bounce, an out-of-office reply, a no-reply address) is marked
+  ``automatic``: it is stored like any other, but it never reopens a ticket and is never
+  acknowledged, so two auto-responders cannot answer each other for ever.
 """
 from __future__ import annotations
 
@@ -47,6 +53,8 @@ from kb.services.users import EMAIL_RE
 
 _REFERENCE = re.compile(r"\[(T-\d{6}(?:-[0-9A-F]{4})?)\]")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+#: How :func:`kb.services.replies.reference` quotes an e-mail ticket (its own id).
+_EMAIL_TICKET_REFERENCE = re.compile(r"T-(\d{6})")
 MAX_BODY = 100_000
 
 
@@ -63,6 +71,8 @@ class ParsedMail:
     thread_ids: list[str] = field(default_factory=list)
     attachments: list[UploadedFile] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    #: Sent by a machine, not a person (see the module's contract).
+    automatic: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,26 @@ class MailImport:
     created: int
     updated: int
     appended: int
+    #: New tickets whose mail came from a person: the ones an acknowledgement may answer.
+    from_people: list[Ticket] = field(default_factory=list)
+
+
+_MACHINE_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)([+.-]|$)",
+                              re.IGNORECASE)
+_OUT_OF_OFFICE = re.compile(r"^(auto(matic)? ?reply|out of (the )?office|automaattinen vastaus|frånvaro|"
+                            r"autosvar|abwesenheit)\b", re.IGNORECASE)
+
+
+def is_automatic(message: EmailMessage, sender: str) -> bool:
+    """True for mail a machine sent (RFC 3834 and the headers list servers and responders add)."""
+    auto_submitted = str(message["Auto-Submitted"] or "no").strip().lower()
+    precedence = str(message["Precedence"] or "").strip().lower()
+    return (auto_submitted != "no" or precedence in ("bulk", "list", "junk", "auto_reply")
+            or any(message[header] is not None for header in ("List-Id", "List-Unsubscribe", "X-Autoreply",
+                                                              "X-Autorespond", "X-Auto-Response-Suppress"))
+            or str(message["Return-Path"] or "").strip() == "<>"
+            or bool(_MACHINE_SENDERS.match(sender.partition("@")[0]))
+            or bool(_OUT_OF_OFFICE.match(str(message["Subject"] or "").strip())))
 
 
 class _TextExtractor(HTMLParser):
@@ -172,6 +202,7 @@ def parse_message(raw: bytes, *, max_files: int = MAX_FILES, max_bytes: int = MA
         from_name=_clean(address.display_name if address else "").strip()[:120],
         sent_at=(sent_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
         thread_ids=[m for header in ("In-Reply-To", "References") for m in _MESSAGE_ID.findall(str(message[header] or ""))],
+        automatic=is_automatic(message, email),
     )
     for part in message.iter_attachments():
         name = part.get_filename() or "liite"
@@ -231,9 +262,16 @@ def _thread(session: Session, mail: ParsedMail) -> Ticket | None:
         if found is not None:
             return found
     match = _REFERENCE.search(mail.subject)
-    if match:
-        return session.scalar(select(Ticket).where(Ticket.external_id == match.group(1)))
-    return None
+    if not match:
+        return None
+    found = session.scalar(select(Ticket).where(Ticket.external_id == match.group(1)))
+    if found is None and (number := _EMAIL_TICKET_REFERENCE.fullmatch(match.group(1))):
+        candidate = session.get(Ticket, int(number.group(1)))
+        found = candidate if candidate is not None and candidate.channel is ChannelKind.EMAIL else None
+    # references are short and sequential: only the ticket's own customer may add to it by quoting one
+    if found is not None and (found.customer_email or "").lower() != mail.from_email.lower():
+        return None
+    return found
 
 
 def _text_with_notes(mail: ParsedMail) -> str:
@@ -248,6 +286,7 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
     from suggest import detect_language
 
     tickets: dict[int, Ticket] = {}
+    from_people: list[Ticket] = []
     created = updated = appended = 0
     for mail in mails:
         text = _text_with_notes(mail)
@@ -263,7 +302,8 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
                 message = TicketMessage(kind=MessageKind.CUSTOMER, body=text, created_at=mail.sent_at)
                 add_attachments(message, mail.attachments)
                 parent.messages.append(message)
-                if parent.status in (TicketStatus.SOLVED, TicketStatus.CLOSED, TicketStatus.WAITING):
+                if not mail.automatic and parent.status in (TicketStatus.SOLVED, TicketStatus.CLOSED,
+                                                            TicketStatus.WAITING):
                     parent.status = TicketStatus.OPEN
                 parent.version += 1
                 parent.updated_at = now
@@ -279,10 +319,12 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
                 ticket.messages.append(message)
             session.add(ticket)
             created += 1
+            if not mail.automatic:
+                from_people.append(ticket)
         session.flush()
         tickets[ticket.id] = ticket
     flag_upset(session, list(tickets.values()))
-    return MailImport(list(tickets.values()), created, updated, appended)
+    return MailImport(list(tickets.values()), created, updated, appended, from_people)
 
 
 # ---------- IMAP

@@ -40,8 +40,13 @@ def new_message_id(sender: str) -> str:
 
 
 def build_message(to: str, subject: str, body_text: str, *, sender: str, message_id: str | None = None,
-                  date: datetime | None = None, in_reply_to: str | None = None) -> EmailMessage:
-    """A plain-text UTF-8 message; ValueError for header values a message cannot carry (line breaks)."""
+                  date: datetime | None = None, in_reply_to: str | None = None,
+                  auto_submitted: str | None = None) -> EmailMessage:
+    """A plain-text UTF-8 message; ValueError for header values a message cannot carry (line breaks).
+
+    ``auto_submitted`` ("auto-replied", "auto-generated"; RFC 3834) marks mail that no person
+    wrote, so that well-behaved auto-responders (out-of-office replies) do not answer it.
+    """
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -51,6 +56,8 @@ def build_message(to: str, subject: str, body_text: str, *, sender: str, message
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
+    if auto_submitted:
+        message["Auto-Submitted"] = auto_submitted
     message.set_content(body_text)
     return message
 

@@ -48,6 +48,10 @@ from kb.services.mail import (
 )
 
 log = logging.getLogger(__name__)
+#: Kinds of mail written by people (an agent's answer); the rest is marked Auto-Submitted.
+PERSONAL_KINDS = frozenset({"reply"})
+#: Automatic answers to a customer's message (RFC 3834 "auto-replied"; other mail is "auto-generated").
+AUTO_REPLY_KINDS = frozenset({"confirmation", "acknowledgement"})
 #: Messages sent per run unless the caller says otherwise.
 DEFAULT_LIMIT = 100
 #: The longest wait between two attempts.
@@ -78,7 +82,8 @@ def queue_mail(session: Session, to: str, subject: str, body: str, *, kind: str,
         raise InvalidInput("the message has no recipient", field="to")
     message_id = new_message_id(sender)
     try:  # the same checks delivery will make, while the caller can still roll back
-        build_message(to, subject, body, sender=sender, message_id=message_id, date=now, in_reply_to=in_reply_to)
+        build_message(to, subject, body, sender=sender, message_id=message_id, date=now, in_reply_to=in_reply_to,
+                      auto_submitted=auto_submitted(kind))
     except ValueError as error:
         raise InvalidInput(str(error), field="mail") from None
     row = OutgoingMail(kind=kind, sender=sender, recipient=to, subject=subject, body=body, message_id=message_id,
@@ -89,10 +94,17 @@ def queue_mail(session: Session, to: str, subject: str, body: str, *, kind: str,
     return row
 
 
+def auto_submitted(kind: str) -> str | None:
+    """The RFC 3834 ``Auto-Submitted`` value for a kind of mail (None: a person wrote it)."""
+    if kind in PERSONAL_KINDS:
+        return None
+    return "auto-replied" if kind in AUTO_REPLY_KINDS else "auto-generated"
+
+
 def as_message(row: OutgoingMail) -> EmailMessage:
     """The message exactly as every attempt sends it (same Message-ID and Date)."""
     return build_message(row.recipient, row.subject, row.body, sender=row.sender, message_id=row.message_id,
-                         date=row.created_at, in_reply_to=row.in_reply_to)
+                         date=row.created_at, in_reply_to=row.in_reply_to, auto_submitted=auto_submitted(row.kind))
 
 
 def retry_delay(attempts: int, first: float) -> timedelta:

@@ -46,7 +46,13 @@ class StaleTicket(DomainError):
 
 
 def reference(ticket: Ticket) -> str:
-    """The reference customers and agents quote: the ticket's external id (e.g. T-000123)."""
+    """The reference customers and agents quote: the ticket's external id (e.g. T-000123).
+
+    An e-mail ticket's external id is the customer's Message-ID, no reference for people:
+    it is quoted as T- and its number (e-mail intake threads replies by either).
+    """
+    if ticket.channel is ChannelKind.EMAIL:
+        return f"T-{ticket.id:06d}"
     return ticket.external_id
 
 

@@ -5,26 +5,24 @@ Rules live in :mod:`kb.services.intake` (ticket, spam queue, deflection, order s
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import (Blueprint, abort, current_app, redirect, render_template, request, session as flask_session,
                    url_for)
-from flask_babel import force_locale, format_datetime, format_time, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, MultipleFileField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from kb.emailing import email_link, queue_message
+from kb.acknowledgements import estimate, expected_text, offers, send_confirmation, signal_link
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
-from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
+from kb.models import ChannelKind, Ticket
 from kb.security import visitor_id
 from kb.services import intake, surveys
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.response_time import ResponseEstimate, expected_response
 from kb.services.users import normalise_email
 
 bp = Blueprint("contact", __name__)
@@ -90,87 +88,6 @@ class SurveyForm(FlaskForm):
     comment = TextAreaField(_l("Anything else you would like to tell us? (optional)"))
 
 
-# ---------- wording
-
-def _weekday_clock(value: datetime) -> str:
-    return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
-
-
-def expected_text(estimate: ResponseEstimate) -> str:
-    """The expected answer in words: measured working hours or the stated time, in or out of office hours."""
-    if estimate.working_hours is not None and estimate.answer_by is not None:
-        if estimate.is_open:
-            return ngettext("Customer service is open now. We usually answer within about %(num)d working hour, "
-                            "by about %(when)s.",
-                            "Customer service is open now. We usually answer within about %(num)d working hours, "
-                            "by about %(when)s.", estimate.working_hours, when=_weekday_clock(estimate.answer_by))
-        if estimate.opens_at is not None:
-            return _("Customer service is closed now. We open %(opens)s and answer by about %(when)s.",
-                     opens=_weekday_clock(estimate.opens_at), when=_weekday_clock(estimate.answer_by))
-    stated = estimate.stated or _("We answer as soon as we can.")
-    if estimate.is_open:
-        return _("Customer service is open now.") + " " + stated
-    if estimate.opens_at is not None:
-        return _("Customer service is closed now; we open %(opens)s.",
-                 opens=_weekday_clock(estimate.opens_at)) + " " + stated
-    return stated
-
-
-def _estimate(language: str, at: datetime) -> ResponseEstimate:
-    return expected_response(session(), ChannelKind.FORM, now=at, timezone=current_app.config["TIMEZONE"],
-                             language=language)
-
-
-
-
-def _signal_link(signal: intake.OrderSignal, *, external: bool = False) -> str | None:
-    """The return or change page of the order (guests first prove the order on the tracking page)."""
-    if signal.kind is None:
-        return None
-    if current_user.is_authenticated:
-        endpoint = "account.register_return" if signal.kind == "returns" else "account.change"
-        values: dict[str, Any] = {"number": signal.order_number}
-    else:
-        endpoint, values = "account.track", {"lang": select_locale()}
-    return email_link(endpoint, **values) if external else url_for(endpoint, **values)
-
-
-def _offers(ticket: Ticket, *, external: bool) -> tuple[intake.Confirmation, list[dict[str, str]]]:
-    """The confirmation's articles, each with its link and its "this solved it" link."""
-    found = intake.confirmation(session(), ticket)
-    secret = current_app.config["SECRET_KEY"]
-    link = email_link if external else url_for
-    offers = [{"title": a.title, "url": link("help.article", lang=a.language, slug=a.slug),
-               "solved": link("contact.solved", token=intake.solved_token(secret, ticket.id, a.id))}
-              for a in found.articles]
-    return found, offers
-
-
-def _confirmation_mail(ticket: Ticket) -> tuple[str, str]:
-    """Subject and text of the automatic confirmation, in the ticket's language."""
-    found, offers = _offers(ticket, external=True)
-    with force_locale(ticket.language):
-        parts = [_("Hello %(name)s,", name=ticket.customer_name),
-                 _("thank you for your message. Your reference is %(reference)s; please keep it in the subject "
-                   "if you write to us about the same matter.", reference=ticket.external_id),
-                 expected_text(_estimate(ticket.language, ticket.created_at))]
-        link = _signal_link(found.signal, external=True)
-        if found.signal.kind == "returns":
-            parts.append(_("Your order %(number)s has already been packed, so it can no longer be changed. You can "
-                           "return products once they arrive: %(link)s", number=found.signal.order_number, link=link))
-        elif found.signal.kind == "change":
-            parts.append(_("Your order %(number)s can still be changed here: %(link)s",
-                           number=found.signal.order_number, link=link))
-        if offers:
-            lines = [_("These articles may answer your question already:")]
-            for offer in offers:
-                lines.append(f"- {offer['title']}\n  {offer['url']}\n  "
-                             + _("This solved my question: %(link)s", link=offer["solved"]))
-            parts.append("\n".join(lines))
-        subject = _("We received your message [%(reference)s]", reference=ticket.external_id)
-    return subject, "\n\n".join(parts) + "\n"
-
-
 # ---------- views
 
 @bp.route("/yhteydenotto", methods=["GET", "POST"])
@@ -203,13 +120,9 @@ def form():  # type: ignore[no-untyped-def]
             now = utcnow()
             ticket = intake.submit_inquiry(db, data, matcher=current_app.extensions["neuvo_matchers"].current(db),
                                            now=now)
-            mail = None if data.spam else _confirmation_mail(ticket)
-            if mail is not None:
-                auto = TicketMessage(kind=MessageKind.AUTO, body=mail[1], created_at=now)
-                ticket.messages.append(auto)
-                db.flush()
-                queue_message(ticket.customer_email, mail[0], mail[1], kind="confirmation", ticket_id=ticket.id,
-                              ticket_message_id=auto.id)
+            if not data.spam:
+                send_confirmation(db, ticket, kind="confirmation", logged_in=logged_in, language=select_locale(),
+                                  now=now)
             commit()
             flask_session[SENT_KEY] = (flask_session.get(SENT_KEY, []) + [ticket.external_id])[-5:]
             return redirect(url_for("contact.sent", reference=ticket.external_id))
@@ -249,10 +162,13 @@ def sent(reference: str):  # type: ignore[no-untyped-def]
     ticket = session().scalar(select(Ticket).where(Ticket.external_id == reference))
     if ticket is None:
         abort(404)
-    found, offers = _offers(ticket, external=False)
-    return render_template("contact/sent.html", ticket=ticket, offers=offers, signal=found.signal,
-                           signal_link=_signal_link(found.signal),
-                           expected=expected_text(_estimate(select_locale(), ticket.created_at)))
+    db = session()
+    found, offered = offers(db, ticket, external=False)
+    language = select_locale()
+    return render_template("contact/sent.html", ticket=ticket, offers=offered, signal=found.signal,
+                           signal_link=signal_link(found.signal, logged_in=current_user.is_authenticated,
+                                                   language=language),
+                           expected=expected_text(estimate(db, ChannelKind.FORM, language, ticket.created_at)))
 
 
 @bp.route("/yhteydenotto/avaa/<slug>")
