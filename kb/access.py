@@ -27,6 +27,10 @@ def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not current_user.has_role(*roles):
                 abort(403)
+            from kb.views.two_factor import require_for_staff
+
+            if (detour := require_for_staff()) is not None:
+                return detour
             return view(*args, **kwargs)
 
         wrapper.allowed_roles = roles  # type: ignore[attr-defined]

@@ -52,6 +52,10 @@ WTF_CSRF_TIME_LIMIT = 4 * 3600
 #: reference, the expected answer time and the articles that may help; see kb/acknowledgements.py.
 EMAIL_ACKNOWLEDGEMENT = True
 
+#: Staff (agents, editors, managers, admins) must set up two-step verification (a code from an
+#: authenticator app after the password) before they can open a staff page (ASVS 4.3.1).
+TWO_STEP_REQUIRED_FOR_STAFF = False
+
 #: Where the security event log goes (log-ins, lock-outs, password and account changes,
 #: refused requests; one JSON line each): "-" for standard error (the journal under
 #: systemd), a file path (logrotate-friendly), or "" for the ``neuvo.security`` logger only.

@@ -109,6 +109,32 @@ def log_in(page, base: str, email: str, password: str) -> None:
     page.wait_for_load_state()
 
 
+def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code(page, live_server: str) -> None:
+    """The QR code renders under the page's CSP; the key on the page makes codes an app accepts."""
+    import pyotp
+
+    from kb.services.demo import DEMO_STAFF_PASSWORD
+
+    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    page.goto(live_server + "/auth/two-step/setup")
+    qr = page.locator("img.qr-code")
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    key = page.locator("code.secret-key").inner_text().replace(" ", "")
+    page.locator("input[name=code]").fill(pyotp.TOTP(key).now())
+    page.locator("form[action='/auth/two-step/setup'] button[type=submit]").click()
+    codes = page.locator("ul.recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    assert page.url.endswith("/auth/two-step")
+    page.locator("input[name=code]").fill(codes[0])
+    page.locator("form[action='/auth/two-step'] button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(live_server + "/agent/")
+    assert page.url.endswith("/agent/")  # logged in: not sent back to the log-in form
+
+
 def test_customer_tracks_an_order_registers_a_return_and_downloads_an_invoice(page, live_server: str) -> None:
     from kb.services.demo import DEMO_CUSTOMER_PASSWORD
 

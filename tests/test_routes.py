@@ -26,6 +26,8 @@ POLICIES = {
     "api_shop.upsert_order": TOKEN, "api_shop.order_event": TOKEN, "api_shop.create_inquiry": TOKEN,
     "auth.signup": PUBLIC, "auth.login": PUBLIC, "auth.logout": LOGIN, "auth.reset_request": PUBLIC,
     "auth.reset_password": PUBLIC, "auth.profile": LOGIN, "auth.change_password": LOGIN,
+    "two_step.verify": PUBLIC, "two_step.setup": LOGIN, "two_step.recovery_codes": LOGIN,
+    "two_step.disable": LOGIN,
     "account.track": PUBLIC, "account.orders": LOGIN, "account.returns": LOGIN, "account.new_return": PUBLIC,
     "account.order": OWNER, "account.change": OWNER, "account.change_address": OWNER,
     "account.change_line": OWNER, "account.add_product": OWNER, "account.cancel": OWNER,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.db import Base, UTCDateTime, enum_column, utcnow
@@ -32,6 +32,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Two-step verification: the TOTP secret, encrypted (kb.services.two_factor); None when it is off.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last 30-second time step a code was accepted for: a code is good once (RFC 6238 section 5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     def get_id(self) -> str:
         """Flask-Login identity: the id and the session version together."""
@@ -44,6 +49,14 @@ class User(Base):
     @property
     def is_anonymous(self) -> bool:
         return False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not Role.CUSTOMER
+
+    @property
+    def two_step_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def has_role(self, *roles: Role) -> bool:
         """Admins may do everything; others only what their role names."""

@@ -75,13 +75,14 @@ def sign_up(session: Session, email: str, password: str, *, name: str = "", lang
             now: datetime) -> SignUp:
     """Create a customer account, or return the existing one for the caller to notify its owner.
 
-    Raises InvalidInput for a malformed address, a short password or an unknown language.
+    Raises InvalidInput for a malformed address, a short or easily guessed password or an unknown language.
     """
     address = normalise_email(email)
     _check_language(language)
     existing = find_user(session, address)
     if existing is not None:
-        hash_password(password)  # validates, and costs the same time as a real sign-up
+        # validates as for a new account (same address and name), and costs the same time
+        hash_password(password, email=address, name=name.strip()[:120])
         return SignUp(existing, created=False)
     try:
         with session.begin_nested():
@@ -129,11 +130,11 @@ def change_password(session: Session, user: User, current_password: str, new_pas
                     now: datetime) -> None:
     """Set a new password after checking the current one; ends all sessions, revokes reset links.
 
-    Raises WrongPassword, or InvalidInput when the new password is too short.
+    Raises WrongPassword, or InvalidInput when the new password is too short or easily guessed.
     """
     if not check_password(user, current_password):
         raise WrongPassword("the current password does not match")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password, email=user.email, name=user.name)
     _revoke_reset_tokens(session, user, now=now)
     end_sessions(user)
     session.flush()
@@ -187,10 +188,10 @@ def finish_password_reset(session: Session, token: str, password: str, *, now: d
     """Set the password through a reset token, using the token up and ending all sessions.
 
     Raises InvalidToken (unknown, used, expired) or InvalidInput (password too
-    short; the token then stays usable).
+    short or easily guessed; the token then stays usable).
     """
     row, user = _valid_token(session, token, now=now)
-    new_hash = hash_password(password)
+    new_hash = hash_password(password, email=user.email, name=user.name)
     # claim the token with a conditional UPDATE: of two concurrent uses only one matches
     claimed = session.execute(update(PasswordResetToken)
                               .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Role, User
 from kb.services.errors import InvalidInput
+from kb.services.password_policy import check_new_password
 
 _hasher = PasswordHasher()
 
@@ -23,7 +24,6 @@ def configure_hasher(*, time_cost: int, memory_cost: int) -> None:
     if (_hasher.time_cost, _hasher.memory_cost) != (time_cost, memory_cost):
         _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
 
 
 def normalise_email(email: str) -> str:
@@ -34,9 +34,9 @@ def normalise_email(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"at least {MIN_PASSWORD} characters", field="password")
+def hash_password(password: str, *, email: str = "", name: str = "") -> str:
+    """Hash a new password of the account with this address and name; raises InvalidInput if the rule refuses it."""
+    check_new_password(password, email=email, name=name)
     return _hasher.hash(password)
 
 
@@ -51,7 +51,7 @@ def create_user(session: Session, email: str, *, role: Role, password: str | Non
     if find_user(session, email):
         raise InvalidInput("an account with this e-mail already exists", field="email")
     user = User(email=email, role=role, name=name, language=language, created_at=now,
-                password_hash=hash_password(password) if password else None)
+                password_hash=hash_password(password, email=email, name=name) if password else None)
     session.add(user)
     session.flush()
     return user

@@ -21,7 +21,7 @@ from kb import security_log
 from kb.emailing import email_link, queue_message
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
-from kb.models import Channel, ChannelKind, Role
+from kb.models import Channel, ChannelKind, Role, User
 from kb.services import auth as accounts
 from kb.services import metrics
 from kb.services import settings_admin as admin_rules
@@ -249,6 +249,25 @@ def set_active(user_id: int):  # type: ignore[no-untyped-def]
     security_log.record("account_enabled" if user.is_active else "account_disabled", user=user)
     flash(_("%(email)s was enabled.", email=user.email) if user.is_active
           else _("%(email)s was disabled and logged out.", email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/two-step/reset", methods=["POST"])
+@roles_required()
+def reset_two_step(user_id: int):  # type: ignore[no-untyped-def]
+    """Turn off a user's two-step verification (a lost phone and lost recovery codes); the owner is e-mailed."""
+    from kb.views.two_factor import reset_by_admin
+
+    user = session().get(User, user_id)
+    if user is None:
+        abort(404)
+    if not user.two_step_enabled:
+        flash(_("%(email)s does not use two-step verification.", email=user.email), "error")
+        return redirect(url_for("admin.users"))
+    reset_by_admin(user)
+    commit()
+    flash(_("Two-step verification of %(email)s was turned off; they can set it up again after logging in.",
+            email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 

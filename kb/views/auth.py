@@ -29,8 +29,9 @@ from kb.models import User
 from kb.security import forget_attempts, spend_attempt
 from kb.services import auth as accounts
 from kb.services.errors import InvalidInput
+from kb.services.password_policy import MIN_PASSWORD
 from kb.services.shop import get_setting
-from kb.services.users import MIN_PASSWORD, normalise_email
+from kb.services.users import normalise_email
 from kb.templating import LANGUAGE_NAMES
 from kb.views.error_text import error_text
 
@@ -219,8 +220,10 @@ def _language_choices() -> list[tuple[str, str]]:
     return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
 
 
-_PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=1024,
-                          message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))
+_MAX_PASSWORD = 1024
+#: The form checks the length (each bound with its own message); the service checks the rest of the rule.
+_PASSWORD_LENGTH = (Length(min=MIN_PASSWORD, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD)),
+                    Length(max=_MAX_PASSWORD, message=_l("At most %(count)s characters.", count=_MAX_PASSWORD)))
 
 
 class LoginForm(FlaskForm):
@@ -236,7 +239,8 @@ class SignUpForm(FlaskForm):
     name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=120)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
                                                           _email_format])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), _PASSWORD_LENGTH])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")),
+                                                         *_PASSWORD_LENGTH])
     confirm = PasswordField(_l("Password again"), validators=[
         DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
     language = SelectField(_l("Language for messages"))
@@ -249,7 +253,7 @@ class ResetRequestForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")),
-                                                             _PASSWORD_LENGTH])
+                                                             *_PASSWORD_LENGTH])
     confirm = PasswordField(_l("New password again"), validators=[
         DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
 
@@ -323,6 +327,10 @@ def login():  # type: ignore[no-untyped-def]
         else:
             forget_attempts(*failures)
             commit()
+            if user.two_step_enabled:
+                from kb.views.two_factor import begin
+
+                return begin(user, remember=form.remember.data, next_url=safe_next(form.next.data) or "")
             security_log.record("login", user=user, remember=bool(form.remember.data))
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."))

@@ -42,6 +42,8 @@ _EXACT = {
     # accounts
     "not a valid e-mail address": _l("Enter a valid e-mail address."),
     "an account with this e-mail already exists": _l("An account with this e-mail address already exists."),
+    "this password is too easy to guess":
+        _l("This password is too easy to guess. Try, for example, a phrase of a few unrelated words."),
     # administration: users, channels, opening hours, shop settings
     "unknown role": _l("Choose a role from the list."),
     "unsupported language": _l("Choose a language from the list."),
