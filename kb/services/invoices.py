@@ -4,10 +4,12 @@ Prices include VAT, so the VAT of each rate is taken out of the gross sum of
 that rate: ``vat = round(gross * rate / (100 + rate))``, rounded half up once
 per rate (not per line), as Finnish invoices show it. Shipping is taxed at the
 general rate. The PDF uses a core font (no font files needed); its text is
-Latin-1, which has ä, ö and å but no euro sign, so amounts read "59,90 EUR".
+Latin-1, which has ä, ö and å but no euro sign, so amounts read "59,90 EUR"; other letters are
+shown as their base letter ("Dvořák" as "Dvorák", "Łukasz" as "Lukasz"), never dropped.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -89,9 +91,24 @@ _REPLACEMENTS = str.maketrans({"€": "EUR", "–": "-", "—": "-", "‘": "'",
                                "…": "...", "\u2009": " ", "\u202f": " "})
 
 
+#: Letters outside Latin-1 that Unicode does not decompose into a base letter and a mark.
+_LETTERS = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Œ": "OE",
+                          "œ": "oe", "ŋ": "ng", "Ŋ": "NG", "ſ": "s"})
+
+
+def _nearest_latin1(char: str) -> str:
+    """A letter Latin-1 lacks as its base letter (ř -> r, Ł -> L), so a customer's name stays readable."""
+    if char.isascii() or ord(char) < 256:
+        return char
+    base = "".join(c for c in unicodedata.normalize("NFKD", char.translate(_LETTERS))
+                   if not unicodedata.combining(c))
+    return base if base and all(ord(c) < 256 for c in base) else "?"
+
+
 def latin1(value: object) -> str:
-    """Text the core font can show: common punctuation mapped, anything else as '?'."""
-    return str(value).translate(_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
+    """Text the core font can show: common punctuation mapped, other letters as their base letter, else '?'."""
+    text = str(value).translate(_REPLACEMENTS)
+    return "".join(_nearest_latin1(char) for char in text)
 
 
 def _day(value: datetime | date | None, zone: ZoneInfo) -> str:
