@@ -24,6 +24,7 @@ from kb.cli_import import (  # noqa: F401 (the import commands stay importable f
     import_orders_command,
 )
 from kb import security_log
+from kb.cli_privacy import privacy_group
 from kb.db import commit, database, session, utcnow
 from kb.services.errors import InvalidInput
 
@@ -395,7 +396,7 @@ def token_revoke_command(name: str) -> None:
 
 
 COMMANDS = [init_command, demo_command, run_command, reindex_command, import_group, suggest_group, user_group,
-            token_group, mail_group, worker_command]
+            token_group, mail_group, worker_command, privacy_group]
 
 
 def init_app(app) -> None:  # type: ignore[no-untyped-def]

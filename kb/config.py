@@ -56,6 +56,11 @@ EMAIL_ACKNOWLEDGEMENT = True
 #: authenticator app after the password) before they can open a staff page (ASVS 4.3.1).
 TWO_STEP_REQUIRED_FOR_STAFF = False
 
+#: Solved and closed inquiries are anonymised (the customer's address, name, order number,
+#: contact details in the text and attachments erased) this many days after their last change,
+#: by ``neuvo worker`` (or ``neuvo privacy purge``); 0 keeps them until erased by hand.
+PERSONAL_DATA_RETENTION_DAYS = 730
+
 #: Where the security event log goes (log-ins, lock-outs, password and account changes,
 #: refused requests; one JSON line each): "-" for standard error (the journal under
 #: systemd), a file path (logrotate-friendly), or "" for the ``neuvo.security`` logger only.

@@ -128,3 +128,26 @@ def update_search_index() -> int:
     applied = drain_outbox(session(), index())
     commit()
     return applied
+
+
+#: How often the retention run looks for inquiries kept too long (it is idempotent and cheap when none are).
+PURGE_EVERY = timedelta(hours=6)
+_last_purge: dict[str, datetime] = {}
+
+
+def purge_personal_data_if_due(*, now: datetime | None = None) -> Any:
+    """Anonymise inquiries past ``PERSONAL_DATA_RETENTION_DAYS`` (at most every PURGE_EVERY per process).
+
+    Returns the :class:`kb.services.privacy.Erasure`, or None when switched off or not due.
+    """
+    from kb.services.privacy import purge_expired
+
+    days = int(current_app.config["PERSONAL_DATA_RETENTION_DAYS"] or 0)
+    now = now or utcnow()
+    key = current_app.config["DATABASE_URL"]
+    if days <= 0 or (key in _last_purge and now - _last_purge[key] < PURGE_EVERY):
+        return None
+    erasure = purge_expired(session(), now=now, days=days)
+    commit()
+    _last_purge[key] = now
+    return erasure

@@ -2,7 +2,8 @@
 
 Every round runs each job of :mod:`kb.jobs` in turn, in a fresh app context: send due
 mail, poll the IMAP mailbox (when configured), bring this node's search index up to
-date, and refresh the editors' suggested articles when asked or due. A job that fails
+date, anonymise inquiries kept past the retention period, and refresh the editors'
+suggested articles when asked or due. A job that fails
 is logged and the round goes on with the next one. SIGTERM and SIGINT let the current
 round finish, then the worker exits with status 0.
 
@@ -48,7 +49,7 @@ def _poll_mailbox() -> str | None:
         return None
     skipped = "".join(f"; skipped {reason}" for reason in result.skipped)
     return (f"fetched {result.fetched}: {result.created} new tickets, {result.updated} updated, "
-            f"{result.appended} replies added{skipped}")
+            f"{result.appended} replies added, {result.acknowledged} acknowledged{skipped}")
 
 
 def _update_index() -> str | None:
@@ -63,11 +64,19 @@ def _refresh_suggestions() -> str | None:
     return f"stored suggested articles #{snapshot.id}: {len(snapshot.report['topics'])} topics"
 
 
+def _purge_personal_data() -> str | None:
+    erasure = jobs.purge_personal_data_if_due()
+    if erasure is None or not (erasure.tickets or erasure.mails):
+        return None
+    return f"retention: {erasure.tickets} inquiries anonymised, {erasure.mails} old e-mails deleted"
+
+
 #: The jobs of a round, in order: the slow gap miner last, so it never delays mail.
 JOBS: list[tuple[str, Callable[[], str | None]]] = [
     ("mail", _send_mail),
     ("imap", _poll_mailbox),
     ("index", _update_index),
+    ("privacy", _purge_personal_data),
     ("suggestions", _refresh_suggestions),
 ]
 

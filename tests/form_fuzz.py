@@ -246,6 +246,8 @@ FORMS: dict[str, FormCase] = {
     "admin.reset_two_step": FormCase(ADMIN, lambda ids: "/admin/users",
                                      lambda ids: f"/admin/users/{ids.colleague}/two-step/reset",
                                      script_fields=("note",), examples=3),
+    # the customer's real password is never drawn, so every post is refused and the demo account stays
+    "my_data.delete": FormCase(OTHER_CUSTOMER, lambda ids: "/auth/profile"),
     "contact.form": FormCase(None, lambda ids: "/yhteydenotto", examples=12),
     "contact.solved": FormCase(None, lambda ids: f"/yhteydenotto/ratkaistu/{ids.solved_token}", examples=6),
     "contact.survey": FormCase(None, lambda ids: f"/kysely/{ids.survey_token}"),

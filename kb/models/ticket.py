@@ -57,6 +57,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the customer's personal data was erased (on request, or after the retention period).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     messages: Mapped[list[TicketMessage]] = relationship(cascade="all, delete-orphan",
                                                          order_by="TicketMessage.created_at")
