@@ -38,16 +38,25 @@ def _select_timezone() -> str:
 
 @login_manager.user_loader
 def _load_user(identity: str):  # type: ignore[no-untyped-def]
-    """Accept a session only while its version matches the user's current one."""
+    """Accept a session only while its version matches the user's current one and its log-in is live.
+
+    Identities from before log-ins were recorded ("id:version") are still accepted; they end
+    with the session version (log-out, password change) like every other.
+    """
     from kb.db import session as db_session
     from kb.models import User
+    from kb.services import login_sessions
 
-    user_id, _, version = identity.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    user_id, version, key = (identity.split(":", 2) + ["", ""])[:3]
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 10:
         return None
     user = db_session().get(User, int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
+    if key:
+        if login_sessions.live(db_session(), user.id, key) is None:
+            return None
+        user.login_key = key
     return user
 
 

@@ -136,18 +136,23 @@ _last_purge: dict[str, datetime] = {}
 
 
 def purge_personal_data_if_due(*, now: datetime | None = None) -> Any:
-    """Anonymise inquiries past ``PERSONAL_DATA_RETENTION_DAYS`` (at most every PURGE_EVERY per process).
+    """Anonymise inquiries past ``PERSONAL_DATA_RETENTION_DAYS`` and delete old log-in records
+    (at most every PURGE_EVERY per process).
 
-    Returns the :class:`kb.services.privacy.Erasure`, or None when switched off or not due.
+    Returns the :class:`kb.services.privacy.Erasure`, or None when the retention run is off or not due.
     """
+    from kb.services import login_sessions
     from kb.services.privacy import purge_expired
 
     days = int(current_app.config["PERSONAL_DATA_RETENTION_DAYS"] or 0)
     now = now or utcnow()
     key = current_app.config["DATABASE_URL"]
-    if days <= 0 or (key in _last_purge and now - _last_purge[key] < PURGE_EVERY):
+    if key in _last_purge and now - _last_purge[key] < PURGE_EVERY:
         return None
-    erasure = purge_expired(session(), now=now, days=days)
+    remembered = current_app.config["REMEMBER_COOKIE_DURATION"]
+    login_sessions.prune(session(), now=now, idle=remembered if isinstance(remembered, timedelta)
+                         else timedelta(seconds=float(remembered)))
+    erasure = purge_expired(session(), now=now, days=days) if days > 0 else None
     commit()
     _last_purge[key] = now
     return erasure

@@ -248,6 +248,9 @@ FORMS: dict[str, FormCase] = {
                                      script_fields=("note",), examples=3),
     # the customer's real password is never drawn, so every post is refused and the demo account stays
     "my_data.delete": FormCase(OTHER_CUSTOMER, lambda ids: "/auth/profile"),
+    # the list shows a Log out button only for the account's other devices: posted as a script would
+    "sessions.end": FormCase(CUSTOMER, lambda ids: "/auth/profile", lambda ids: "/auth/sessions/1/end",
+                             script_fields=("x",), examples=3),
     "contact.form": FormCase(None, lambda ids: "/yhteydenotto", examples=12),
     "contact.solved": FormCase(None, lambda ids: f"/yhteydenotto/ratkaistu/{ids.solved_token}", examples=6),
     "contact.survey": FormCase(None, lambda ids: f"/kysely/{ids.survey_token}"),

@@ -1,6 +1,6 @@
 """Typed ORM models, one module per domain; imported here so metadata is complete."""
 from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexChange
-from kb.models.auth import ApiToken, PasswordResetToken, RecoveryCode
+from kb.models.auth import ApiToken, LoginSession, PasswordResetToken, RecoveryCode
 from kb.models.conversation import (Attachment, ArticleEvent, ArticleEventKind, Macro, MessageKind, SurveyResponse,
                                     TicketMessage, TicketViewer)
 from kb.models.editorial import ArticleRevision, GapDecision, GapDecisionKind, GapSnapshot, SlugRedirect
@@ -15,7 +15,7 @@ from kb.models.user import Role, User
 __all__ = [
     "Attachment", "ArticleEvent", "ArticleEventKind", "ArticleRevision", "GapDecision", "GapDecisionKind",
     "GapSnapshot", "Macro", "MessageKind", "SlugRedirect", "SurveyResponse", "TicketMessage", "TicketViewer",
-    "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken", "RecoveryCode",
+    "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken", "RecoveryCode", "LoginSession",
     "Product", "Return", "ReturnLine", "ReturnStatus", "TIMELINE",
     "Article", "ArticleFeedback", "ArticleStatus", "Category", "Channel", "ChannelKind",
     "IndexChange", "LinkSource", "MailStatus", "OutgoingMail", "Role", "SearchLog", "Setting", "SpecialDay",

@@ -34,6 +34,26 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class LoginSession(Base):
+    """One log-in on one device: what the account's owner sees on the profile page and can end.
+
+    The session cookie (and the remember-me cookie) carries ``key``; a row that is ended
+    makes both useless at once. Rows are kept 30 days after they end (they hold an address).
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    remembered: Mapped[bool] = mapped_column(default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(Base):
     """A bearer token for the shop platform's calls to the API."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,9 +39,13 @@ class User(Base):
     #: The last 30-second time step a code was accepted for: a code is good once (RFC 6238 section 5.2).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
+    #: The key of the log-in (LoginSession) this request belongs to; set on log-in and by the user loader.
+    login_key: ClassVar[str | None] = None
+
     def get_id(self) -> str:
-        """Flask-Login identity: the id and the session version together."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login identity: the id, the session version and the log-in's key together."""
+        identity = f"{self.id}:{self.session_version}"
+        return f"{identity}:{self.login_key}" if self.login_key else identity
 
     @property
     def is_authenticated(self) -> bool:

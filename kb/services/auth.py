@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from kb.config import LANGUAGES
 from kb.models import PasswordResetToken, Role, User
+from kb.services import login_sessions
 from kb.services.errors import DomainError, InvalidInput
 from kb.services.users import (check_password, create_user, find_user, hash_password, normalise_email,
                               spend_hashing_time)
@@ -114,9 +115,12 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
     return user
 
 
-def end_sessions(user: User) -> None:
-    """Invalidate every session and remember-me cookie of this user."""
+def end_sessions(user: User, *, now: datetime) -> None:
+    """Invalidate every session and remember-me cookie of this user, and end every recorded log-in."""
     user.session_version = (user.session_version or 1) + 1
+    db = object_session(user)
+    if db is not None:
+        login_sessions.end_all(db, user, now=now)
 
 
 def update_profile(session: Session, user: User, *, name: str, language: str) -> None:
@@ -136,7 +140,7 @@ def change_password(session: Session, user: User, current_password: str, new_pas
         raise WrongPassword("the current password does not match")
     user.password_hash = hash_password(new_password, email=user.email, name=user.name)
     _revoke_reset_tokens(session, user, now=now)
-    end_sessions(user)
+    end_sessions(user, now=now)
     session.flush()
 
 
@@ -201,6 +205,6 @@ def finish_password_reset(session: Session, token: str, password: str, *, now: d
         raise InvalidToken("reset token already used")
     user.password_hash = new_hash
     _revoke_reset_tokens(session, user, now=now)
-    end_sessions(user)
+    end_sessions(user, now=now)
     session.flush()
     return user

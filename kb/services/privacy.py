@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from kb.models import (GapDecision, GapSnapshot, MailStatus, Order, OutgoingMail, Return, Role, SurveyResponse, Ticket,
+from kb.models import (GapDecision, GapSnapshot, LoginSession, MailStatus, Order, OutgoingMail, Return, Role, SurveyResponse, Ticket,
                        TicketStatus, User)
 from kb.services.errors import InvalidInput, NotFound
 
@@ -192,6 +192,11 @@ def personal_data(session: Session, email: str) -> dict[str, Any]:
         "returns": [{"rma": r.rma, "order": r.order.number, "status": r.status.value, "reason": r.reason,
                      "comment": r.comment, "created_at": when(r.created_at)} for r in returns],
         "emails_sent": [{"at": when(m.created_at), "subject": m.subject, "kind": m.kind} for m in mails],
+        "log_ins": [] if user is None else [
+            {"at": when(row.created_at), "last_active": when(row.last_seen_at), "ended": when(row.ended_at),
+             "address": row.ip, "browser": row.user_agent}
+            for row in session.scalars(select(LoginSession).where(LoginSession.user_id == user.id)
+                                       .order_by(LoginSession.created_at))],
     }
 
 

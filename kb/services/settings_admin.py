@@ -91,14 +91,14 @@ def change_role(session: Session, user_id: int, role: Role, *, by: User) -> User
     return user
 
 
-def set_active(session: Session, user_id: int, active: bool, *, by: User) -> User:
+def set_active(session: Session, user_id: int, active: bool, *, by: User, now: datetime) -> User:
     """Enable or disable an account; disabling ends every session of the user at once."""
     user = get_user(session, user_id)
     if user.is_active == active:
         return user
     if not active:
         _keep_an_admin(session, user, by=by)
-        end_sessions(user)
+        end_sessions(user, now=now)
     user.is_active = active
     session.flush()
     return user

@@ -239,7 +239,8 @@ def set_active(user_id: int):  # type: ignore[no-untyped-def]
     if active not in ("0", "1"):
         return _users_page({f"user-{user_id}": _("Choose to enable or disable.")}, status=400)
     try:
-        user = admin_rules.set_active(db, user_id, active == "1", by=current_user._get_current_object())
+        user = admin_rules.set_active(db, user_id, active == "1", by=current_user._get_current_object(),
+                                      now=utcnow())
     except NotFound:
         abort(404)
     except InvalidInput as error:

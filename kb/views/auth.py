@@ -28,6 +28,7 @@ from kb.extensions import limiter, select_locale
 from kb.models import User
 from kb.security import forget_attempts, spend_attempt
 from kb.services import auth as accounts
+from kb.services import login_sessions
 from kb.services.errors import InvalidInput
 from kb.services.password_policy import MIN_PASSWORD
 from kb.services.shop import get_setting
@@ -42,6 +43,14 @@ ACCOUNT_HOME_FALLBACK = "/tili/tilaukset"
 #: Session keys: when this log-in began, when it was last used (epoch seconds), and
 #: whether the user asked to stay logged in (then the remember cookie's lifetime rules).
 STARTED, SEEN, REMEMBERED = "auth_started", "auth_seen", "auth_remember"
+#: When this session last wrote its log-in's "last active" time.
+TOUCHED = "auth_touched"
+
+
+def _login_key() -> str | None:
+    """The recorded log-in's key in this session's identity ("id:version:key"), if it has one."""
+    parts = str(flask_session.get("_user_id", "")).split(":", 2)
+    return parts[2] if len(parts) == 3 else None
 
 
 @bp.record_once
@@ -77,6 +86,12 @@ def _expire_sessions() -> None:
     if STARTED not in flask_session:  # a log-in older than these stamps: its clock starts now
         flask_session.update({STARTED: now, SEEN: now, REMEMBERED: False})
         return
+    if now - flask_session.get(TOUCHED, 0) >= login_sessions.TOUCH_EVERY.total_seconds():
+        key = _login_key()
+        if key:  # the profile page's "last active"; one UPDATE a minute at most
+            login_sessions.touch(session(), key, now=utcnow())
+            commit()
+        flask_session[TOUCHED] = now
     if flask_session.get(REMEMBERED):
         return
     idle = current_app.config["SESSION_IDLE_TIMEOUT"]
@@ -84,6 +99,10 @@ def _expire_sessions() -> None:
     absolute = current_app.permanent_session_lifetime.total_seconds()
     seen = flask_session.get(SEEN, 0)
     if now - flask_session[STARTED] > absolute or now - seen > idle:
+        key = _login_key()
+        if key:
+            login_sessions.end_key(session(), key, now=utcnow())
+            commit()
         _end_session()
         flash(_("You were logged out because the session expired. Please log in again."), "info")
     elif now - seen >= 60:  # refresh at most once a minute: every write re-sends the cookie
@@ -122,14 +141,20 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user: User, *, remember: bool) -> None:
-    """Log in on a brand-new session: nothing of the anonymous one survives but the language."""
+    """Log in on a brand-new session: nothing of the anonymous one survives but the language.
+
+    The log-in is recorded (and committed) first: its key goes into the session's identity.
+    """
+    login_sessions.start(session(), user, ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""),
+                         remembered=bool(remember), now=utcnow())
+    commit()
     language = flask_session.get("lang")
     flask_session.clear()
     if language:
         flask_session["lang"] = language
     login_user(user, remember=remember)
     now = int(time.time())
-    flask_session.update({STARTED: now, SEEN: now, REMEMBERED: bool(remember)})
+    flask_session.update({STARTED: now, SEEN: now, TOUCHED: now, REMEMBERED: bool(remember)})
 
 
 def _end_session() -> None:
@@ -343,7 +368,7 @@ def logout():  # type: ignore[no-untyped-def]
     """Log out and end this user's sessions everywhere (a copied cookie stops working too)."""
     if current_user.is_authenticated:
         user = current_user._get_current_object()
-        accounts.end_sessions(user)
+        accounts.end_sessions(user, now=utcnow())
         commit()
         security_log.record("logout", user=user)
     _end_session()
