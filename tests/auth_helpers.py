@@ -43,3 +43,14 @@ def customer_factory(app):
 def get_user(app, user_id: int) -> User:
     with app.app_context():
         return session().get(User, user_id)
+
+
+def confirm_address(app, client, email: str) -> None:
+    """Open the confirmation link of the newest mail to ``email``, as its owner would."""
+    import re
+
+    from tests.mail_helpers import sent_mail
+
+    mails = [m for m in sent_mail(app) if m["To"].lower() == email.lower()]
+    link = re.search(r"http://localhost(/auth/verify/[\w.-]+)", mails[-1].get_content()).group(1)
+    assert client.get(link).status_code == 302

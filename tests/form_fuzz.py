@@ -232,6 +232,9 @@ FORMS: dict[str, FormCase] = {
     "auth.logout": FormCase(CUSTOMER, lambda ids: "/auth/profile", lambda ids: "/auth/logout", examples=3),
     "auth.signup": FormCase(None, lambda ids: "/auth/signup"),
     "auth.reset_request": FormCase(None, lambda ids: "/auth/reset"),
+    # shown on the log-in page only after an unconfirmed account's password: posted as a script would
+    "auth.resend_verification": FormCase(None, lambda ids: "/auth/login", lambda ids: "/auth/verify",
+                                         script_fields=("email",)),
     "auth.reset_password": FormCase(None, lambda ids: f"/auth/reset/{ids.reset_token}"),
     "auth.profile": FormCase(CUSTOMER, lambda ids: "/auth/profile"),
     "auth.change_password": FormCase(CUSTOMER, lambda ids: "/auth/profile", lambda ids: "/auth/profile/password"),

@@ -61,7 +61,8 @@ def test_signup_login_and_change_language(app, client) -> None:
     assert r.status_code == 302 and r.headers["Location"] == "/auth/login"
     [welcome] = outbox(app)
     assert welcome["To"] == "Aino@example.fi"
-    assert "http://localhost/auth/login" in welcome.get_content()
+    link = re.search(r"http://localhost(/auth/verify/[\w.-]+)", welcome.get_content()).group(1)
+    assert client.get(link).headers["Location"] == "/auth/login"  # the address is confirmed
 
     r = log_in(client, "aino@example.fi")
     assert r.status_code == 302 and r.headers["Location"] == "/tili/tilaukset"

@@ -26,6 +26,7 @@ POLICIES = {
     "api_shop.upsert_order": TOKEN, "api_shop.order_event": TOKEN, "api_shop.create_inquiry": TOKEN,
     "auth.signup": PUBLIC, "auth.login": PUBLIC, "auth.logout": LOGIN, "auth.reset_request": PUBLIC,
     "auth.reset_password": PUBLIC, "auth.profile": LOGIN, "auth.change_password": LOGIN,
+    "auth.verify_email": PUBLIC, "auth.resend_verification": PUBLIC,
     "two_step.verify": PUBLIC, "two_step.setup": LOGIN, "two_step.recovery_codes": LOGIN,
     "two_step.disable": LOGIN, "my_data.download": LOGIN, "my_data.delete": LOGIN,
     "sessions.end": LOGIN,

@@ -33,6 +33,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the owner proved the address is theirs (a link mailed to it); None: the account cannot log
+    #: in yet, since orders, invoices and returns are found by that address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Two-step verification: the TOTP secret, encrypted (kb.services.two_factor); None when it is off.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

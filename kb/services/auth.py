@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
@@ -88,7 +89,7 @@ def sign_up(session: Session, email: str, password: str, *, name: str = "", lang
     try:
         with session.begin_nested():
             user = create_user(session, address, role=Role.CUSTOMER, password=password, name=name.strip()[:120],
-                               language=language, now=now)
+                               language=language, now=now, email_verified=False)
     except IntegrityError:
         # a concurrent sign-up for the same address won the race
         existing = find_user(session, address)
@@ -204,7 +205,35 @@ def finish_password_reset(session: Session, token: str, password: str, *, now: d
     if claimed != 1:
         raise InvalidToken("reset token already used")
     user.password_hash = new_hash
+    user.email_verified_at = user.email_verified_at or now  # the link came to this address
     _revoke_reset_tokens(session, user, now=now)
     end_sessions(user, now=now)
+    session.flush()
+    return user
+
+
+# ---------- confirming the address of a new account
+
+def _verification_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="neuvo.verify-email")
+
+
+def verification_token(secret: str, user: User) -> str:
+    """A signed link token naming the account and its address (a changed address makes it useless)."""
+    return _verification_serializer(secret).dumps([user.id, user.email])
+
+
+def verify_email(session: Session, secret: str, token: str, *, now: datetime, max_age: timedelta) -> User:
+    """Mark the account's address as confirmed; InvalidToken for a forged, expired or stale link."""
+    if len(token) > 300:
+        raise InvalidToken("not a token we issued")
+    try:
+        user_id, email = _verification_serializer(secret).loads(token, max_age=int(max_age.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        raise InvalidToken("the link is not valid or has expired") from None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.email != email or not user.is_active:
+        raise InvalidToken("the link is not valid or has expired")
+    user.email_verified_at = user.email_verified_at or now
     session.flush()
     return user

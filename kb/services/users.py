@@ -45,12 +45,17 @@ def find_user(session: Session, email: str) -> User | None:
 
 
 def create_user(session: Session, email: str, *, role: Role, password: str | None, name: str = "",
-                language: str = "fi", now: datetime) -> User:
-    """Create an account; raises InvalidInput if the address is taken or malformed."""
+                language: str = "fi", now: datetime, email_verified: bool = True) -> User:
+    """Create an account; raises InvalidInput if the address is taken or malformed.
+
+    ``email_verified``: an admin, the command line or an import vouches for the address; a
+    sign-up does not (its owner confirms it through a mailed link).
+    """
     email = normalise_email(email)
     if find_user(session, email):
         raise InvalidInput("an account with this e-mail already exists", field="email")
     user = User(email=email, role=role, name=name, language=language, created_at=now,
+                email_verified_at=now if email_verified else None,
                 password_hash=hash_password(password, email=email, name=name) if password else None)
     session.add(user)
     session.flush()

@@ -32,7 +32,7 @@ from kb.services import login_sessions
 from kb.services.errors import InvalidInput
 from kb.services.password_policy import MIN_PASSWORD
 from kb.services.shop import get_setting
-from kb.services.users import normalise_email
+from kb.services.users import find_user, normalise_email
 from kb.templating import LANGUAGE_NAMES
 from kb.views.error_text import error_text
 
@@ -43,6 +43,8 @@ ACCOUNT_HOME_FALLBACK = "/tili/tilaukset"
 #: Session keys: when this log-in began, when it was last used (epoch seconds), and
 #: whether the user asked to stay logged in (then the remember cookie's lifetime rules).
 STARTED, SEEN, REMEMBERED = "auth_started", "auth_seen", "auth_remember"
+#: How long the link that confirms a new account's address works.
+VERIFY_LINK_LIFETIME = timedelta(days=7)
 #: When this session last wrote its log-in's "last active" time.
 TOUCHED = "auth_touched"
 
@@ -188,12 +190,19 @@ def _shop() -> str:
     return get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
 
 
+def _verify_link(user: User) -> str:
+    return email_link("auth.verify_email", token=accounts.verification_token(current_app.config["SECRET_KEY"], user))
+
+
 def _mail_welcome(user: User) -> None:
+    """The new account's first mail: the link that confirms the address (needed before the first log-in)."""
     with force_locale(user.language):
-        subject = _("Welcome to %(shop)s", shop=_shop())
-        body = _("Hello,\n\nyour %(shop)s account is ready. Log in here to follow your orders and returns:\n\n"
-                 "%(login)s\n\nIf you did not create this account, reply to this message and we will remove it.\n",
-                 shop=_shop(), login=email_link("auth.login"))
+        subject = _("Confirm your e-mail address for %(shop)s", shop=_shop())
+        body = _("Hello,\n\nyour %(shop)s account is almost ready. Open this link to confirm that this e-mail "
+                 "address is yours:\n\n%(link)s\n\nThe link works for %(days)d days. Then log in to follow your "
+                 "orders and returns.\n\nIf you did not create this account, ignore this message: the account "
+                 "cannot be used without the link.\n",
+                 shop=_shop(), link=_verify_link(user), days=VERIFY_LINK_LIFETIME.days)
     _mail(user, subject, body, "welcome")
 
 
@@ -269,6 +278,11 @@ class SignUpForm(FlaskForm):
     confirm = PasswordField(_l("Password again"), validators=[
         DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
     language = SelectField(_l("Language for messages"))
+
+
+class ResendForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
+                                                          _email_format])
 
 
 class ResetRequestForm(FlaskForm):
@@ -349,6 +363,13 @@ def login():  # type: ignore[no-untyped-def]
         if user is None:
             security_log.record("login", "failure", email=form.email.data)
             failed = True
+        elif user.email_verified_at is None:
+            # orders, invoices and returns are found by this address: it must be proved first
+            forget_attempts(*failures)
+            session().rollback()
+            security_log.record("login", "unverified_address", user=user)
+            return render_template("auth/login.html", form=form, unverified=True,
+                                   resend=ResendForm(formdata=None, data={"email": form.email.data}))
         else:
             forget_attempts(*failures)
             commit()
@@ -361,6 +382,40 @@ def login():  # type: ignore[no-untyped-def]
             flash(_("You are logged in."))
             return redirect(safe_next(form.next.data) or account_home_url())
     return render_template("auth/login.html", form=form, failed=failed)
+
+
+@bp.route("/verify/<token>")
+def verify_email(token: str):  # type: ignore[no-untyped-def]
+    """Confirm a new account's address from the link in its first mail."""
+    try:
+        user = accounts.verify_email(session(), current_app.config["SECRET_KEY"], token, now=utcnow(),
+                                     max_age=VERIFY_LINK_LIFETIME)
+    except accounts.InvalidToken:
+        session().rollback()
+        return render_template("auth/verify_invalid.html", resend=ResendForm()), 404
+    commit()
+    security_log.record("email_verified", user=user)
+    flash(_("Your e-mail address is confirmed. You can log in now."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/verify", methods=["POST"])
+@limiter.limit(_limit("RESET_RATE_LIMIT"))
+@limiter.limit(_limit("ACCOUNT_MAIL_RATE_LIMIT"), key_func=_submitted_email_key, deduct_when=_mail_requested)
+def resend_verification():  # type: ignore[no-untyped-def]
+    """Mail the confirmation link again; the answer never says whether the address has an account."""
+    form = ResendForm()
+    if form.validate_on_submit():
+        user = find_user(session(), form.email.data)
+        if user is not None and user.is_active and user.email_verified_at is None:
+            _mail_welcome(user)
+        commit()
+        g.mail_requested = True
+        flash(_("If %(email)s has an account waiting for confirmation, we sent it a new link.",
+                email=form.email.data), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("Enter an e-mail address such as name@example.fi."), "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])
