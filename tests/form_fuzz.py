@@ -85,6 +85,17 @@ class Ids:
                          .order_by(Ticket.created_at.desc()))
 
     @cached_property
+    def customer_inquiry(self) -> str:
+        """The reference of an inquiry the demo customer sent (stored here: the demo's are by other people)."""
+        from kb.models import ChannelKind, Ticket
+        with self.app.app_context():
+            ticket = Ticket(external_id="FUZZ-1", channel=ChannelKind.FORM, subject="Kysymys", body="Missä paketti?",
+                            language="fi", customer_email=CUSTOMER, created_at=utcnow(), updated_at=utcnow())
+            session().add(ticket)
+            commit()
+            return ticket.external_id
+
+    @cached_property
     def article(self) -> int:
         from kb.models import Article, ArticleStatus
         return self._one(select(Article.id).where(Article.language == "fi", Article.status == ArticleStatus.PUBLISHED)
@@ -251,6 +262,7 @@ FORMS: dict[str, FormCase] = {
                                      script_fields=("note",), examples=3),
     # the customer's real password is never drawn, so every post is refused and the demo account stays
     "my_data.delete": FormCase(OTHER_CUSTOMER, lambda ids: "/auth/profile"),
+    "inquiries.detail": FormCase(CUSTOMER, lambda ids: f"/tili/yhteydenotot/{ids.customer_inquiry}"),
     # the list shows a Log out button only for the account's other devices: posted as a script would
     "sessions.end": FormCase(CUSTOMER, lambda ids: "/auth/profile", lambda ids: "/auth/sessions/1/end",
                              script_fields=("x",), examples=3),

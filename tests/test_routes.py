@@ -29,7 +29,7 @@ POLICIES = {
     "auth.verify_email": PUBLIC, "auth.resend_verification": PUBLIC,
     "two_step.verify": PUBLIC, "two_step.setup": LOGIN, "two_step.recovery_codes": LOGIN,
     "two_step.disable": LOGIN, "my_data.download": LOGIN, "my_data.delete": LOGIN,
-    "sessions.end": LOGIN,
+    "sessions.end": LOGIN, "inquiries.index": LOGIN, "inquiries.detail": LOGIN,
     "account.track": PUBLIC, "account.orders": LOGIN, "account.returns": LOGIN, "account.new_return": PUBLIC,
     "account.order": OWNER, "account.change": OWNER, "account.change_address": OWNER,
     "account.change_line": OWNER, "account.add_product": OWNER, "account.cancel": OWNER,

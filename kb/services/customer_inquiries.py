@@ -1,0 +1,73 @@
+"""A customer's own inquiries: the list, one conversation as the customer sees it, and adding to it.
+
+An inquiry is the customer's when it came from their account or from their (confirmed)
+account address, through any channel. The customer sees their own messages, the agents'
+replies and the automatic answers, never the agents' internal notes. Spam and inquiries
+whose personal data was erased are not listed.
+
+Plain functions over a session: they flush but never commit, and take the time as ``now``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage, TicketStatus, User
+from kb.services.errors import InvalidInput, NotFound
+from kb.services.intake import SPAM
+
+MESSAGE_MAX = 5000
+#: What the customer sees of a conversation.
+VISIBLE = (MessageKind.CUSTOMER, MessageKind.REPLY, MessageKind.AUTO)
+_EMAIL_REFERENCE = re.compile(r"T-(\d{6})")
+
+
+def _owned(user: User):  # type: ignore[no-untyped-def]
+    return (or_(Ticket.user_id == user.id, func.lower(Ticket.customer_email) == user.email.lower()),
+            Ticket.anonymised_at.is_(None), Ticket.inquiry_type != SPAM)
+
+
+def customer_tickets(session: Session, user: User, *, page: int, per_page: int = 10) -> tuple[list[Ticket], int]:
+    """One page of the customer's inquiries, the most recently changed first, and the total count."""
+    total = session.scalar(select(func.count(Ticket.id)).where(*_owned(user))) or 0
+    rows = session.scalars(select(Ticket).where(*_owned(user))
+                           .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), total
+
+
+def customer_ticket(session: Session, user: User, reference: str) -> Ticket:
+    """The inquiry with this reference if it is the customer's; NotFound otherwise (the same for both)."""
+    reference = (reference or "").strip()[:120]
+    query = select(Ticket).where(*_owned(user)).options(selectinload(Ticket.messages))
+    ticket = session.scalar(query.where(Ticket.external_id == reference, Ticket.channel != ChannelKind.EMAIL))
+    if ticket is None and (number := _EMAIL_REFERENCE.fullmatch(reference)):
+        ticket = session.scalar(query.where(Ticket.id == int(number.group(1)), Ticket.channel == ChannelKind.EMAIL))
+    if ticket is None:
+        raise NotFound(reference)
+    return ticket
+
+
+def conversation(ticket: Ticket) -> list[TicketMessage]:
+    """The messages the customer may see, oldest first (the first message is the ticket's own text)."""
+    return sorted((m for m in ticket.messages if m.kind in VISIBLE), key=lambda m: (m.created_at, m.id))
+
+
+def add_message(session: Session, ticket: Ticket, text: str, *, now: datetime) -> TicketMessage:
+    """Add the customer's message; a waiting, solved or closed inquiry opens again for the agents."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput("write a message first", field="message")
+    if len(text) > MESSAGE_MAX:
+        raise InvalidInput(f"at most {MESSAGE_MAX} characters", field="message")
+    message = TicketMessage(kind=MessageKind.CUSTOMER, body=text, created_at=now)
+    ticket.messages.append(message)
+    if ticket.status in (TicketStatus.WAITING, TicketStatus.SOLVED, TicketStatus.CLOSED):
+        ticket.status = TicketStatus.OPEN
+    ticket.version += 1
+    ticket.updated_at = now
+    session.flush()
+    return message
