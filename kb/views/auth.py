@@ -16,13 +16,9 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    session as flask_session, url_for)
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from kb import security_log
-from kb.emailing import email_link, queue_message
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import User
@@ -31,9 +27,10 @@ from kb.services import auth as accounts
 from kb.services import login_sessions
 from kb.services.errors import InvalidInput
 from kb.services.password_policy import MIN_PASSWORD
-from kb.services.shop import get_setting
-from kb.services.users import find_user, normalise_email
-from kb.templating import LANGUAGE_NAMES
+from kb.services.users import find_user
+from kb.views import account_mail
+from kb.views.auth_forms import (AddressForm, LoginForm, NewPasswordForm, PasswordChangeForm, ProfileForm,
+                                 SignUpForm, with_languages)
 from kb.views.error_text import error_text
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -43,8 +40,6 @@ ACCOUNT_HOME_FALLBACK = "/tili/tilaukset"
 #: Session keys: when this log-in began, when it was last used (epoch seconds), and
 #: whether the user asked to stay logged in (then the remember cookie's lifetime rules).
 STARTED, SEEN, REMEMBERED = "auth_started", "auth_seen", "auth_remember"
-#: How long the link that confirms a new account's address works.
-VERIFY_LINK_LIFETIME = timedelta(days=7)
 #: When this session last wrote its log-in's "last active" time.
 TOUCHED = "auth_touched"
 
@@ -181,137 +176,6 @@ def _limit(name: str):  # type: ignore[no-untyped-def]
     return lambda: current_app.config[name]
 
 
-def _mail(user: User, subject: str, body: str, kind: str) -> None:
-    """Queue in the request's transaction: the answer takes as long whether or not the address has an account."""
-    queue_message(user.email, subject, body, kind=kind)
-
-
-def _shop() -> str:
-    return get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
-
-
-def _verify_link(user: User) -> str:
-    return email_link("auth.verify_email", token=accounts.verification_token(current_app.config["SECRET_KEY"], user))
-
-
-def _mail_welcome(user: User) -> None:
-    """The new account's first mail: the link that confirms the address (needed before the first log-in)."""
-    with force_locale(user.language):
-        subject = _("Confirm your e-mail address for %(shop)s", shop=_shop())
-        body = _("Hello,\n\nyour %(shop)s account is almost ready. Open this link to confirm that this e-mail "
-                 "address is yours:\n\n%(link)s\n\nThe link works for %(days)d days. Then log in to follow your "
-                 "orders and returns.\n\nIf you did not create this account, ignore this message: the account "
-                 "cannot be used without the link.\n",
-                 shop=_shop(), link=_verify_link(user), days=VERIFY_LINK_LIFETIME.days)
-    _mail(user, subject, body, "welcome")
-
-
-def _mail_already_registered(user: User) -> None:
-    with force_locale(user.language):
-        subject = _("You already have a %(shop)s account", shop=_shop())
-        body = _("Hello,\n\nsomeone, hopefully you, tried to create a %(shop)s account with this e-mail address. "
-                 "You already have one, so nothing was changed.\n\nLog in: %(login)s\n"
-                 "Forgot your password? Set a new one: %(reset)s\n\n"
-                 "If this was not you, you can ignore this message.\n",
-                 shop=_shop(), login=email_link("auth.login"), reset=email_link("auth.reset_request"))
-    _mail(user, subject, body, "registered")
-
-
-def _mail_reset(issued: accounts.IssuedReset, minutes: int) -> None:
-    user = issued.user
-    with force_locale(user.language):
-        subject = _("Set a new password for %(shop)s", shop=_shop())
-        body = _("Hello,\n\nsomeone, hopefully you, asked to set a new password for your %(shop)s account. "
-                 "Open this link to choose it:\n\n%(link)s\n\n"
-                 "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
-                 "message: your password stays as it is.\n",
-                 shop=_shop(), link=email_link("auth.reset_password", token=issued.token), minutes=minutes)
-    _mail(user, subject, body, "reset")
-
-
-def _mail_password_changed(user: User) -> None:
-    """Tell the account's owner (ASVS 2.2.3): a password changed by someone else must not go unnoticed."""
-    with force_locale(user.language):
-        subject = _("Your %(shop)s password was changed", shop=_shop())
-        body = _("Hello,\n\nthe password of your %(shop)s account was just changed, and every other device "
-                 "was logged out. If this was you, there is nothing more to do.\n\n"
-                 "If it was not you, set a new password at once: %(reset)s\n"
-                 "and reply to this message so that we can help.\n",
-                 shop=_shop(), reset=email_link("auth.reset_request"))
-    _mail(user, subject, body, "password_changed")
-
-
-# ---------- forms
-
-def _email_format(_form: FlaskForm, field: Any) -> None:
-    try:
-        field.data = normalise_email(field.data or "")
-    except InvalidInput:
-        raise ValidationError(_("Enter an e-mail address such as name@example.fi.")) from None
-
-
-def _language_choices() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
-
-
-_MAX_PASSWORD = 1024
-#: The form checks the length (each bound with its own message); the service checks the rest of the rule.
-_PASSWORD_LENGTH = (Length(min=MIN_PASSWORD, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD)),
-                    Length(max=_MAX_PASSWORD, message=_l("At most %(count)s characters.", count=_MAX_PASSWORD)))
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                          Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
-                                                         Length(max=1024)])
-    remember = BooleanField(_l("Keep me logged in on this device"))
-    next = HiddenField()
-
-
-class SignUpForm(FlaskForm):
-    name = StringField(_l("Name (optional)"), validators=[Optional(), Length(max=120)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                          _email_format])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")),
-                                                         *_PASSWORD_LENGTH])
-    confirm = PasswordField(_l("Password again"), validators=[
-        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
-    language = SelectField(_l("Language for messages"))
-
-
-class ResendForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                          _email_format])
-
-
-class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                          _email_format])
-
-
-class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")),
-                                                             *_PASSWORD_LENGTH])
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The passwords do not match."))])
-
-
-class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    language = SelectField(_l("Language for messages"))
-
-
-class PasswordChangeForm(NewPasswordForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
-                                                                Length(max=1024)])
-
-
-def _with_languages(form: Any) -> Any:
-    form.language.choices = _language_choices()
-    return form
-
-
 # ---------- views
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -322,7 +186,7 @@ def signup():  # type: ignore[no-untyped-def]
     """Create a customer account; the answer is the same whether or not the address had one."""
     if current_user.is_authenticated:
         return redirect(account_home_url())
-    form = _with_languages(SignUpForm())
+    form = with_languages(SignUpForm())
     if request.method == "GET":
         form.language.data = select_locale()
     if form.validate_on_submit():
@@ -332,7 +196,7 @@ def signup():  # type: ignore[no-untyped-def]
         except InvalidInput as exc:
             getattr(form, exc.field or "email", form.email).errors.append(error_text(exc))
         else:
-            (_mail_welcome if result.created else _mail_already_registered)(result.user)
+            (account_mail.welcome if result.created else account_mail.already_registered)(result.user)
             commit()
             security_log.record("signup", "success" if result.created else "existing_account", user=result.user)
             g.mail_requested = True
@@ -369,7 +233,7 @@ def login():  # type: ignore[no-untyped-def]
             session().rollback()
             security_log.record("login", "unverified_address", user=user)
             return render_template("auth/login.html", form=form, unverified=True,
-                                   resend=ResendForm(formdata=None, data={"email": form.email.data}))
+                                   resend=AddressForm(formdata=None, data={"email": form.email.data}))
         else:
             forget_attempts(*failures)
             commit()
@@ -389,10 +253,10 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
     """Confirm a new account's address from the link in its first mail."""
     try:
         user = accounts.verify_email(session(), current_app.config["SECRET_KEY"], token, now=utcnow(),
-                                     max_age=VERIFY_LINK_LIFETIME)
+                                     max_age=account_mail.VERIFY_LINK_LIFETIME)
     except accounts.InvalidToken:
         session().rollback()
-        return render_template("auth/verify_invalid.html", resend=ResendForm()), 404
+        return render_template("auth/verify_invalid.html", resend=AddressForm()), 404
     commit()
     security_log.record("email_verified", user=user)
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
@@ -404,11 +268,11 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
 @limiter.limit(_limit("ACCOUNT_MAIL_RATE_LIMIT"), key_func=_submitted_email_key, deduct_when=_mail_requested)
 def resend_verification():  # type: ignore[no-untyped-def]
     """Mail the confirmation link again; the answer never says whether the address has an account."""
-    form = ResendForm()
+    form = AddressForm()
     if form.validate_on_submit():
         user = find_user(session(), form.email.data)
         if user is not None and user.is_active and user.email_verified_at is None:
-            _mail_welcome(user)
+            account_mail.welcome(user)
         commit()
         g.mail_requested = True
         flash(_("If %(email)s has an account waiting for confirmation, we sent it a new link.",
@@ -437,13 +301,13 @@ def logout():  # type: ignore[no-untyped-def]
                deduct_when=_mail_requested)
 def reset_request():  # type: ignore[no-untyped-def]
     """Ask for a password-reset link; the answer never says whether the address has an account."""
-    form = ResetRequestForm()
+    form = AddressForm()
     minutes = int(current_app.config["RESET_TOKEN_MINUTES"])
     if form.validate_on_submit():
         issued = accounts.start_password_reset(session(), form.email.data, now=utcnow(),
                                                lifetime=timedelta(minutes=minutes))
         if issued is not None:
-            _mail_reset(issued, minutes)
+            account_mail.reset(issued, minutes)
         commit()
         security_log.record("password_reset_request", "sent" if issued else "no_account",
                             user=issued.user if issued else None, email=form.email.data)
@@ -473,7 +337,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         except InvalidInput as exc:
             form.password.errors.append(error_text(exc))
         else:
-            _mail_password_changed(changed)
+            account_mail.password_changed(changed)
             commit()
             security_log.record("password_reset", user=changed)
             _end_session()
@@ -487,7 +351,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
 def profile():  # type: ignore[no-untyped-def]
     """Name and language; the password form posts to change_password."""
     user: User = current_user._get_current_object()
-    form = _with_languages(ProfileForm(obj=user))
+    form = with_languages(ProfileForm(obj=user))
     if form.validate_on_submit():
         accounts.update_profile(session(), user, name=form.name.data or "", language=form.language.data)
         commit()
@@ -514,12 +378,12 @@ def change_password():  # type: ignore[no-untyped-def]
         except InvalidInput as exc:
             form.password.errors.append(error_text(exc))
         else:
-            _mail_password_changed(user)
+            account_mail.password_changed(user)
             commit()
             security_log.record("password_change", user=user)
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             _start_session(user, remember=remember)
             flash(_("Your password has been changed. You have been logged out on other devices."))
             return redirect(url_for("auth.profile"))
-    details = _with_languages(ProfileForm(formdata=None, obj=user))
+    details = with_languages(ProfileForm(formdata=None, obj=user))
     return render_template("auth/profile.html", form=details, password_form=form)
