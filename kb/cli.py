@@ -16,6 +16,7 @@ from kb.cli_common import (
     domain_errors,
     matchers,
 )
+from kb.cli_mail import mail_parse_command, mail_reparse_command
 from kb.cli_import import (  # noqa: F401 (the import commands stay importable from kb.cli)
     import_articles_command,
     import_email_command,
@@ -176,7 +177,7 @@ def _check_index() -> None:
 
 @click.group("mail")
 def mail_group() -> None:
-    """E-mail: send the queued outgoing mail, fetch incoming mail from the IMAP mailbox."""
+    """E-mail: send queued mail, fetch incoming mail over IMAP, split messages into new text and quotes."""
 
 
 @mail_group.command("send")
@@ -212,6 +213,10 @@ def mail_poll_command() -> None:
         click.echo(f"Skipped message {reason}", err=True)
     click.echo(f"Fetched {result.fetched} messages: {result.created} new tickets, {result.updated} updated, "
                f"{result.appended} replies added to existing tickets, {result.acknowledged} acknowledged")
+
+
+mail_group.add_command(mail_parse_command)
+mail_group.add_command(mail_reparse_command)
 
 
 @click.command("worker")

@@ -3,11 +3,10 @@
 Contract:
 
 - :func:`clean_text` removes what is not the customer's question and keeps case:
-  quoted e-mail lines (``> ...``), reply headers ("On ... wrote:", "... kirjoitti:",
-  "... skrev:", "-----Original Message-----") and everything after them, signatures
-  ("-- ", "Ystävällisin terveisin", "Med vänliga hälsningar", "Best regards", "Sent from
-  my ..."), e-mail addresses, URLs, order numbers and template placeholders.  It is
-  used for display (gap titles, examples) and as the first step of the others.
+  the quoted thread and the signature as the product's one e-mail splitter
+  (:mod:`mailsplit`) finds them (the same cut the stored tickets get), then e-mail
+  addresses, URLs, order numbers and template placeholders.  It is used for display
+  (gap titles, examples) and as the first step of the others.
 - :func:`normalise_text` cleans, folds case and accents (ä → a, å → a, ß → ss) and
   keeps only words separated by single spaces.
 - :func:`analyse` turns a text into the two strings the vectoriser reads: Snowball
@@ -27,26 +26,12 @@ import unicodedata
 
 import Stemmer
 
+from mailsplit import split_message
+
 LANGUAGES = ("fi", "sv", "en")
 _STEMMER_NAMES = {"fi": "finnish", "sv": "swedish", "en": "english"}
 
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-# A reply header ends the customer's own text: all that follows is the quoted thread.
-_REPLY_HEADER = re.compile(
-    r"^[ \t]*(?:on\b.{0,200}\bwrote:|.{0,200}\bkirjoitti:|.{0,200}\bskrev:"
-    r"|-{2,}\s*(?:original message|alkuperäinen viesti|ursprungligt meddelande)\s*-{2,}"
-    r"|(?:from|lähettäjä|från):\s.*)[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_SIGNATURE_LINE = re.compile(r"^--[ \t]*$", re.MULTILINE)
-# Closings start a signature wherever they stand, also inside a one-line chat message.
-_CLOSING = re.compile(
-    r"(?:^|(?<=[\s.,!?;:]))(?:ystävällisin terveisin|ystävällisesti|parhain terveisin|terveisin"
-    r"|med vänliga hälsningar|vänliga hälsningar|vänligen|hälsningar|mvh"
-    r"|best regards|kind regards|warm regards|regards|best wishes|yours sincerely"
-    r"|sent from my|lähetetty (?:iphonesta|android)|skickat från min)\b.*\Z",
-    re.IGNORECASE | re.DOTALL,
-)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
@@ -87,14 +72,8 @@ def clean_text(text: str, *, email: bool = True, mask: str = " ") -> str:
     """
     text = unicodedata.normalize("NFC", text or "").replace("\x00", " ")
     if email:
-        text = _QUOTED.sub("", text)
-        for pattern in (_REPLY_HEADER, _SIGNATURE_LINE):
-            m = pattern.search(text)
-            if m and text[: m.start()].strip():
-                text = text[: m.start()]
-        m = _CLOSING.search(text)
-        if m and text[: m.start()].strip():
-            text = text[: m.start()]
+        # a mail that only quotes keeps its unquoted words (a subject line, a stray remark)
+        text = split_message(text).text or _QUOTED.sub("", text)
     hidden = f" {mask.strip()} " if mask.strip() else " "
     text = _URL.sub(hidden, text)
     text = _EMAIL.sub(hidden, text)

@@ -174,7 +174,9 @@ def test_import_creates_tickets_and_appends_replies(app, runner, tmp_path: Path)
         ticket = db.get(Ticket, plain.id)
         assert ticket.status == TicketStatus.OPEN
         [message] = [m for m in ticket.messages if m.kind == MessageKind.CUSTOMER]
-        assert message.body.startswith("Paketti tuli jo, kiitos!") and "> tilasin" in message.body
+        # the reply's new words are its body; the thread it quoted is kept apart, the mail whole
+        assert message.body == "Paketti tuli jo, kiitos!" and "> tilasin" in message.quoted
+        assert message.original_body.startswith("Paketti tuli jo, kiitos!") and "> tilasin" in message.original_body
         assert db.scalar(select(func.count(Attachment.id))) == 1
 
 

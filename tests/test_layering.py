@@ -7,7 +7,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["search", "suggest"])
+@pytest.mark.parametrize("package", ["search", "suggest", "mailsplit"])
 def test_library_imports_no_web_or_database_code(package: str) -> None:
     code = (
         f"import sys, pkgutil, importlib; import {package}\n"

@@ -28,6 +28,10 @@ class TicketMessage(Base):
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text, default="")
+    #: E-mail: the body as it came, the thread it quoted and the signature (``body`` is the new text).
+    original_body: Mapped[str] = mapped_column(Text, default="")
+    quoted: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message", cascade="all, delete-orphan")

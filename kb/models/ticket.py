@@ -37,7 +37,13 @@ class Ticket(Base):
     external_id: Mapped[str] = mapped_column(String(120), unique=True)
     channel: Mapped[ChannelKind] = mapped_column(enum_column(ChannelKind))
     subject: Mapped[str] = mapped_column(String(300), default="")
+    #: The customer's new words: what the agent, the suggester and the acknowledgement read.
     body: Mapped[str] = mapped_column(Text, default="")
+    #: E-mail: the body as it came, whole (quoted thread and signature included), for audit.
+    original_body: Mapped[str] = mapped_column(Text, default="")
+    #: E-mail: the earlier thread the customer's mail quoted, and the signature (see :mod:`mailsplit`).
+    quoted: Mapped[str] = mapped_column(Text, default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(2))
     customer_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     order_number: Mapped[str] = mapped_column(String(64), default="", index=True)

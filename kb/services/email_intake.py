@@ -4,8 +4,10 @@ Contract:
 
 - Each message is parsed with the standard library (``policy=default``). The body is
   the plain-text part; a mail with only HTML is turned into text (tags dropped, script
-  and style left out, never rendered). Quoted replies stay in the body: the suggester
-  strips them when it reads the ticket.
+  and style left out, never rendered). The body is split (:mod:`kb.services.mail_split`,
+  the HTML part read for its quote markers) into the customer's new text, the quoted
+  thread and the signature: the ticket's ``body`` is the new text, the whole body is kept
+  in ``original_body``.
 - A new message becomes a ticket of channel ``email`` whose ``external_id`` is the
   Message-ID (re-importing the same file updates, never duplicates). A message without
   a Message-ID is named by the SHA-256 of its bytes.
@@ -73,6 +75,10 @@ class ParsedMail:
     refused: list[str] = field(default_factory=list)
     #: Sent by a machine, not a person (see the module's contract).
     automatic: bool = False
+    #: The body split by :mod:`mailsplit`: the new text, the quoted thread, the signature.
+    text: str = ""
+    quoted: str = ""
+    signature: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,17 +190,10 @@ def parse_message(raw: bytes, *, max_files: int = MAX_FILES, max_bytes: int = MA
     if sent_at is not None and sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=timezone.utc)
     subject = _clean(str(message["Subject"] or "")).replace("\n", " ").strip()[:300]
-    plain, html = message.get_body(("plain",)), message.get_body(("html",))
-    try:
-        if plain is not None:
-            body = plain.get_content()
-        elif html is not None:
-            body = html_to_text(html.get_content())
-        else:
-            body = ""
-    except (LookupError, ValueError, AssertionError):
-        raise InvalidInput("the text of the message cannot be decoded", field="body") from None
-    body = _clean(body).strip()[:MAX_BODY]
+    from kb.services.mail_split import message_bodies, split_body
+
+    body, html_text = message_bodies(message)
+    body = body[:MAX_BODY]
     if not body and not subject:
         raise InvalidInput("no subject and no text", field="body")
     parsed = ParsedMail(
@@ -204,6 +203,8 @@ def parse_message(raw: bytes, *, max_files: int = MAX_FILES, max_bytes: int = MA
         thread_ids=[m for header in ("In-Reply-To", "References") for m in _MESSAGE_ID.findall(str(message[header] or ""))],
         automatic=is_automatic(message, email),
     )
+    parts = split_body(body, _clean(html_text)[:4 * MAX_BODY] if html_text else None)
+    parsed.text, parsed.quoted, parsed.signature = parts.text, parts.quoted, parts.signature
     for part in message.iter_attachments():
         name = part.get_filename() or "liite"
         try:
@@ -274,11 +275,16 @@ def _thread(session: Session, mail: ParsedMail) -> Ticket | None:
     return found
 
 
-def _text_with_notes(mail: ParsedMail) -> str:
-    if not mail.refused:
-        return mail.body
-    notes = "\n".join(f"[attachment left out: {reason}]" for reason in mail.refused)
-    return f"{mail.body}\n\n{notes}".strip()
+def _notes(mail: ParsedMail) -> str:
+    return "\n".join(f"[attachment left out: {reason}]" for reason in mail.refused)
+
+
+def _store(row: Ticket | TicketMessage, mail: ParsedMail) -> None:
+    """The mail's split body on a ticket or message (see :func:`kb.services.mail_split.store_split`)."""
+    from kb.services.mail_split import store_split
+    from mailsplit import Split
+
+    store_split(row, mail.body, Split(mail.text, mail.quoted, mail.signature), _notes(mail))
 
 
 def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime) -> MailImport:
@@ -289,17 +295,18 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
     from_people: list[Ticket] = []
     created = updated = appended = 0
     for mail in mails:
-        text = _text_with_notes(mail)
         ticket = session.scalar(select(Ticket).where(Ticket.external_id == mail.message_id))
         if ticket is not None:
-            ticket.subject, ticket.body, ticket.updated_at = mail.subject, text, now
+            ticket.subject, ticket.updated_at = mail.subject, now
+            _store(ticket, mail)
             updated += 1
         elif (parent := _thread(session, mail)) is not None:
             ticket = parent
-            duplicate = any(m.kind == MessageKind.CUSTOMER and m.body == text and m.created_at == mail.sent_at
-                            for m in parent.messages)
+            duplicate = any(m.kind == MessageKind.CUSTOMER and (m.original_body or m.body) == mail.body
+                            and m.created_at == mail.sent_at for m in parent.messages)
             if not duplicate:
-                message = TicketMessage(kind=MessageKind.CUSTOMER, body=text, created_at=mail.sent_at)
+                message = TicketMessage(kind=MessageKind.CUSTOMER, created_at=mail.sent_at)
+                _store(message, mail)
                 add_attachments(message, mail.attachments)
                 parent.messages.append(message)
                 if not mail.automatic and parent.status in (TicketStatus.SOLVED, TicketStatus.CLOSED,
@@ -309,10 +316,11 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
                 parent.updated_at = now
                 appended += 1
         else:
-            ticket = Ticket(external_id=mail.message_id, channel=ChannelKind.EMAIL, subject=mail.subject, body=text,
-                            language=detect_language(f"{mail.subject}\n{mail.body}"),
+            ticket = Ticket(external_id=mail.message_id, channel=ChannelKind.EMAIL, subject=mail.subject,
+                            language=detect_language(f"{mail.subject}\n{mail.text or mail.body}"),
                             customer_email=mail.from_email, customer_name=mail.from_name, status=TicketStatus.NEW,
                             created_at=mail.sent_at, updated_at=now)
+            _store(ticket, mail)
             if mail.attachments:
                 message = TicketMessage(kind=MessageKind.CUSTOMER, body="", created_at=mail.sent_at)
                 add_attachments(message, mail.attachments)
