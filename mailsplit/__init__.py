@@ -29,15 +29,19 @@ class Split:
     signature: str
 
 
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
 def _join(lines: list[str]) -> str:
-    text = "\n".join(line.rstrip() for line in lines).strip("\n")
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    if not lines:
+        return ""
+    text = "\n".join(line.rstrip() for line in lines if line != QUOTE_MARK).strip()
+    return _BLANK_RUNS.sub("\n\n", text) if "\n\n\n" in text else text
 
 
 def _split_text(text: str) -> Split:
     text_lines, quoted, signature = split_lines(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    strip = lambda lines: [line for line in lines if line.strip() != QUOTE_MARK]  # noqa: E731
-    return Split(_join(strip(text_lines)), _join(strip(quoted)), _join(strip(signature)))
+    return Split(_join(text_lines), _join(quoted), _join(signature))
 
 
 def split_message(text: str | None, html: str | None = None) -> Split:

@@ -80,6 +80,9 @@ def signature_start(lines: list[str], *, whole: bool = False) -> tuple[int, str]
             return index, ""
         if _closing_line(line) and _short_tail(lines, index, most=8, width=120):
             return index, ""
+        inline = _INLINE_CLOSING.search(line)
+        if inline and _closing_line(inline.group(1)) and _short_tail(lines, index, most=6, width=120):
+            return index, inline.group(1)
         if not whole and not any(lines[:index]):
             # only the strongest signs may leave no text at all
             continue
@@ -90,9 +93,6 @@ def signature_start(lines: list[str], *, whole: bool = False) -> tuple[int, str]
             return index, ""
         if previous_blank and _contact_block(lines, index):
             return index, ""
-        inline = _INLINE_CLOSING.search(line)
-        if inline and _closing_line(inline.group(1)) and _short_tail(lines, index, most=6, width=120):
-            return index, inline.group(1)
     return None
 
 

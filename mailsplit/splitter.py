@@ -251,6 +251,9 @@ def _footer_only(lines: list[str]) -> bool:
 
 def split_lines(raw: list[str]) -> tuple[list[str], list[str], list[str]]:
     """(text lines, quoted lines, signature lines) of a message's lines."""
+    if len(raw) == 1 and ":" not in raw[0] and ">" not in raw[0]:
+        segments: list[tuple[str, int, int]] = [("new", 0, 1)]  # one line of chat: only a closing may end it
+        return _with_signature(raw, [_INVISIBLE.sub("", raw[0]).strip()], segments, (0, 1), [], [], False)
     raw = _unshare(raw)
     lines = [_INVISIBLE.sub("", line).replace("\xa0", " ").strip() for line in raw]
     segments = _segments(classify(lines))
@@ -277,6 +280,13 @@ def split_lines(raw: list[str]) -> tuple[list[str], list[str], list[str]]:
             closing.extend(raw[s:e])
         elif not (text_range[0] <= s and e <= text_range[1]) and not forward:
             quoted.extend(raw[s:e] + [""])
+    return _with_signature(raw, lines, segments, text_range, quoted, closing, forward)
+
+
+def _with_signature(raw: list[str], lines: list[str], segments: list[tuple[str, int, int]],
+                    text_range: tuple[int, int], quoted: list[str], closing: list[str],
+                    forward: bool) -> tuple[list[str], list[str], list[str]]:
+    """Cut the signature off the end of the text (never off a forward)."""
     start, end = _trim(raw, *text_range)
     text = raw[start:end]
     signature: list[str] = []

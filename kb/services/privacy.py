@@ -91,6 +91,13 @@ def mask(text: str, *, emails: Iterable[str] = (), names: Iterable[str] = (), or
     return text
 
 
+def _mask_mail_parts(row: Any, scrub: dict[str, Any]) -> None:
+    """An e-mail's whole body, quoted thread and signature are masked like its text (they hold the same person)."""
+    row.original_body = mask(row.original_body, **scrub)
+    row.quoted = mask(row.quoted, **scrub)
+    row.signature = mask(row.signature, **scrub)
+
+
 def anonymise(session: Session, ticket: Ticket, *, now: datetime, names: Iterable[str] = ()) -> tuple[int, int]:
     """Erase the person from one ticket (see the module's docstring); returns (messages, attachments) touched."""
     emails = [ticket.customer_email]
@@ -99,9 +106,11 @@ def anonymise(session: Session, ticket: Ticket, *, now: datetime, names: Iterabl
     scrub: dict[str, Any] = {"emails": emails, "names": all_names, "order_numbers": numbers}
     ticket.subject = mask(ticket.subject, **scrub)[:300]
     ticket.body = mask(ticket.body, **scrub)
+    _mask_mail_parts(ticket, scrub)
     messages = attachments = 0
     for message in ticket.messages:
         message.body = mask(message.body, **scrub)
+        _mask_mail_parts(message, scrub)
         messages += 1
         attachments += len(message.attachments)
         message.attachments.clear()
@@ -178,8 +187,10 @@ def personal_data(session: Session, email: str) -> dict[str, Any]:
         "inquiries": [{
             "reference": t.external_id, "channel": t.channel.value, "created_at": when(t.created_at),
             "status": t.status.value, "subject": t.subject, "message": t.body, "name": t.customer_name,
+            "original_message": t.original_body, "quoted": t.quoted, "signature": t.signature,
             "order_number": t.order_number,
             "conversation": [{"kind": m.kind.value, "at": when(m.created_at), "text": m.body,
+                              "original_text": m.original_body, "quoted": m.quoted, "signature": m.signature,
                               "attachments": [a.filename for a in m.attachments]} for m in t.messages],
             "survey": None if t.id not in surveys or surveys[t.id].answered_at is None else {
                 "csat": surveys[t.id].csat, "ces": surveys[t.id].ces, "comment": surveys[t.id].comment},

@@ -62,6 +62,7 @@ def upsert_inquiries(session: Session, items: list[InquiryInput], *, now: dateti
 
     Raises :class:`InvalidInput` (field ``article_slugs``) for a linked article that does not exist.
     """
+    from kb.services.mail_split import split_body, store_split
     from suggest import detect_language
 
     slugs = {s for item in items for s in item.article_slugs}
@@ -80,6 +81,10 @@ def upsert_inquiries(session: Session, items: list[InquiryInput], *, now: dateti
             created += 1
         ticket.channel = ChannelKind(item.channel)
         ticket.subject, ticket.body = item.subject, item.body
+        if ticket.channel is ChannelKind.EMAIL:  # the same split as mail imported from files or IMAP
+            store_split(ticket, item.body, split_body(item.body))
+        else:
+            ticket.original_body = ticket.quoted = ticket.signature = ""
         ticket.language = item.language or detect_language(f"{item.subject}\n{item.body}")
         ticket.customer_email, ticket.order_number = item.email, item.order_number
         ticket.created_at, ticket.updated_at = item.created_at, now
