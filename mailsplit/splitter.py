@@ -37,7 +37,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HEADER_START = re.compile(
     r"^(?:on|le|am|el|il|op|em|den|på|w dniu|dnia|в|vào|ma|ti|ke|to|pe|la|su|mon|tue|wed|thu|fri|sat|sun"
     r"|maanantaina|tiistaina|keskiviikkona|torstaina|perjantaina|lauantaina|sunnuntaina)\b|^\d", re.IGNORECASE)
-_KEY = re.compile(r"^[*_]{0,2}([^\W\d_][\w -]{0,14}?)[*_]{0,2}\s*:[*_]{0,2}(?:\s|$)")
+_KEY = re.compile(r"^[*_]{0,2}([^\W\d_][\w -]{0,14}?)[*_]{0,2}\s*[:：][*_]{0,2}(?:\s|$|(?<=：))")
 _RULE_WORDS = "|".join(re.escape(w) for w in ORIGINAL_MESSAGE)
 _ORIGINAL = re.compile(rf"^[-_=*>\s]*(?:{_RULE_WORDS})\s*[-_=*:\s]*$", re.IGNORECASE)
 _FORWARD_WORDS = "|".join(re.escape(w) for w in FORWARDED)
@@ -72,7 +72,7 @@ def _header_block(lines: list[str], start: int, keys: list[str | None]) -> tuple
         role = keys[start + offset]
         if role:
             roles.append(role)
-            if role == "subject" and FORWARD_SUBJECT.match(line.split(":", 1)[1]):
+            if role == "subject" and FORWARD_SUBJECT.match(re.split("[:：]", line, maxsplit=1)[1]):
                 forward = True
         elif seen == 1:
             return False, False
@@ -141,7 +141,7 @@ def classify(lines: list[str]) -> list[str]:
     """One letter per line: ``b`` blank, ``q`` quoted, ``h`` attribution, ``o`` tail start,
     ``f`` forward start, ``n`` new text."""
     kinds = ["n"] * len(lines)
-    keys = [_key(line[:60]) if ":" in line[:40] else None for line in lines]
+    keys = [_key(line[:60]) if ":" in line[:40] or "：" in line[:40] else None for line in lines]
     for index, line in enumerate(lines):
         if index and kinds[index - 1] in "of":
             break  # all that follows a tail or a forward belongs to it

@@ -20,14 +20,17 @@ WROTE = (
 #: Header names of an Outlook-style block ("From: … / Sent: … / To: … / Subject: …") by role.
 HEADER_KEYS = {
     "from": ("from", "lähettäjä", "från", "von", "de", "van", "da", "od", "от", "fra", "frá", "kimden", "feladó",
-             "từ", "afzender", "remetente", "absender", "expéditeur", "mittente", "nadawca"),
+             "từ", "afzender", "remetente", "absender", "expéditeur", "mittente", "nadawca", "发件人", "寄件者",
+             "差出人", "보낸 사람"),
     "sent": ("sent", "date", "lähetetty", "päivämäärä", "päiväys", "skickat", "datum", "gesendet", "envoyé",
              "enviado", "fecha", "inviato", "data", "verzonden", "verstuurd", "wysłano", "wysłane", "отправлено",
-             "дата", "sendt", "dato", "gönderildi", "tarih", "küldve", "dátum", "odesláno", "gửi", "ngày", "date sent"),
+             "дата", "sendt", "dato", "gönderildi", "tarih", "küldve", "dátum", "odesláno", "gửi", "ngày", "date sent",
+             "发送时间", "日期", "寄件日期", "送信日時", "보낸 날짜"),
     "to": ("to", "vastaanottaja", "till", "an", "à", "a", "para", "aan", "do", "кому", "til", "kime", "címzett",
-           "komu", "đến", "cc", "kopio", "kopia", "kopie", "cci", "bcc", "копия"),
+           "komu", "đến", "cc", "kopio", "kopia", "kopie", "cci", "bcc", "копия", "收件人", "抄送", "宛先", "받는 사람"),
     "subject": ("subject", "aihe", "ämne", "betreff", "objet", "asunto", "oggetto", "onderwerp", "assunto",
-                "temat", "тема", "emne", "konu", "tárgy", "předmět", "chủ đề", "reply-to", "vastausosoite"),
+                "temat", "тема", "emne", "konu", "tárgy", "předmět", "chủ đề", "reply-to", "vastausosoite", "主题", "主旨",
+                "件名", "제목"),
 }
 HEADER_ROLE = {word: role for role, words in HEADER_KEYS.items() for word in words}
 
