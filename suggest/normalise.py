@@ -20,6 +20,7 @@ inquiries repeat the same few thousand words (100,000 inquiries: 15 s → 2 s).
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -72,8 +73,7 @@ def clean_text(text: str, *, email: bool = True, mask: str = " ") -> str:
     """
     text = unicodedata.normalize("NFC", text or "").replace("\x00", " ")
     if email:
-        # a mail that only quotes keeps its unquoted words (a subject line, a stray remark)
-        text = split_message(text).text or _QUOTED.sub("", text)
+        text = _new_text(text)
     hidden = f" {mask.strip()} " if mask.strip() else " "
     text = _URL.sub(hidden, text)
     text = _EMAIL.sub(hidden, text)
@@ -81,6 +81,13 @@ def clean_text(text: str, *, email: bool = True, mask: str = " ") -> str:
     text = _ORDER_NO.sub(hidden, text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _new_text(text: str) -> str:
+    """The customer's new words (memoised: the suggester cleans one inquiry several times)."""
+    # a mail that only quotes keeps its unquoted words (a subject line, a stray remark)
+    return split_message(text).text or _QUOTED.sub("", text)
 
 
 def fold(text: str) -> str:
