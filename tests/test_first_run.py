@@ -52,9 +52,9 @@ def neuvo_run(app, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
 
     def up() -> bool:
         try:
-            return requests.get(base + "/favicon.ico", timeout=2).status_code < 500
-        except requests.ConnectionError:
-            return process.poll() is None and False
+            return requests.get(base + "/favicon.ico", timeout=5).status_code < 500
+        except requests.RequestException:  # not listening yet, or still loading the app
+            return False
 
     try:
         assert wait_for(up, timeout=60), process.communicate(timeout=5)[0] if process.poll() is not None else ""
@@ -63,10 +63,12 @@ def neuvo_run(app, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=30)
+                process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                process.wait()
+                process.communicate()
+        if process.stdout is not None and not process.stdout.closed:
+            process.stdout.close()
 
 
 def stop(process: subprocess.Popen) -> str:
@@ -84,11 +86,32 @@ def sign_up(base: str, email: str) -> requests.Response:
         "confirm": PASSWORD, "language": "fi"})
 
 
-def test_neuvo_run_delivers_mail_to_the_outbox_and_stops_its_jobs_with_the_server(app) -> None:
+def refresh_finished(app) -> bool:
+    from kb.services.suggestion_runs import refresh_state
+
+    with app.app_context():
+        state = refresh_state(session())
+        session().rollback()
+    return state.requested_at is not None and not state.pending and not state.unfinished
+
+
+def test_neuvo_run_delivers_mail_to_the_outbox_and_stops_its_jobs_with_the_server(app, make_staff) -> None:
+    from tests.editor_helpers import PASSWORD as EDITOR_PASSWORD
+
     outbox = Path(app.instance_path) / "outbox"
+    editor = make_staff(Role.EDITOR)
     with neuvo_run(app, "--jobs-interval", "0.2") as (base, process):
         assert sign_up(base, "uusi.asiakas@example.fi").status_code == 302
         assert wait_for(lambda: any(outbox.glob("*.eml")), timeout=30), "no mail in instance/outbox"
+        # the editor's "Refresh now" is done by the server's own jobs, not left pending
+        browser = requests.Session()
+        page = browser.get(base + "/auth/login", timeout=10)
+        browser.post(base + "/auth/login", timeout=30, data={
+            "csrf_token": csrf_token(page.text), "email": editor, "password": EDITOR_PASSWORD})
+        page = browser.get(base + "/editor/suggestions", timeout=10)
+        assert browser.post(base + "/editor/suggestions/refresh", timeout=10, allow_redirects=False,
+                            data={"csrf_token": csrf_token(page.text)}).status_code == 302
+        assert wait_for(lambda: refresh_finished(app), timeout=60), "the refresh stayed pending"
         output = stop(process)
     assert process.returncode == 0, output
     # the jobs thread ended before the process did (it is not left behind running jobs)
@@ -114,6 +137,15 @@ def test_neuvo_run_keeps_its_secret_key_so_a_restart_keeps_people_logged_in(app)
     with neuvo_run(app, "--no-jobs") as (base, process):
         assert browser.get(base + "/auth/profile", allow_redirects=False, timeout=10).status_code == 200
         stop(process)
+
+
+def test_with_the_reloader_only_the_serving_process_runs_the_jobs(app) -> None:
+    with neuvo_run(app, "--reload", "--jobs-interval", "0.2") as (base, process):
+        assert sign_up(base, "toinen@example.fi").status_code == 302
+        outbox = Path(app.instance_path) / "outbox"
+        assert wait_for(lambda: any(outbox.glob("*.eml")), timeout=30)
+        output = stop(process)
+    assert output.count("Background jobs (") == 1, output  # started once: not in the file watcher too
 
 
 def test_neuvo_help_shows_only_neuvos_commands_and_run_names_its_port(tmp_path: Path, monkeypatch) -> None:
