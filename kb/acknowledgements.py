@@ -24,7 +24,7 @@ from flask_babel import force_locale, gettext as _, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.emailing import email_link, queue_message
+from kb.emailing import email_link, mail_sender, queue_message
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
 from kb.services import intake
 from kb.services.replies import reference, reply_subject, thread_of
@@ -134,11 +134,12 @@ def _recently_acknowledged(session: Session, address: str, *, now: datetime) -> 
 
 def acknowledge_mails(session: Session, tickets: Sequence[Ticket], *, now: datetime) -> int:
     """Answer new e-mail tickets written by people (see the module's docstring); returns how many were answered."""
-    own = parseaddr(str(current_app.config.get("MAIL_DEFAULT_SENDER") or ""))[1].lower()
+    own = {parseaddr(str(current_app.config.get("MAIL_DEFAULT_SENDER") or ""))[1].lower(),
+           parseaddr(mail_sender())[1].lower()}
     answered = 0
     for ticket in tickets:
         address = (ticket.customer_email or "").lower()
-        if not address or address == own or _recently_acknowledged(session, address, now=now):
+        if not address or address in own or _recently_acknowledged(session, address, now=now):
             continue
         send_confirmation(session, ticket, kind="acknowledgement", logged_in=False, language=ticket.language,
                           now=now)

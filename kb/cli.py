@@ -36,7 +36,32 @@ def _make_app():  # type: ignore[no-untyped-def]
     return create_app(require_secret=False)
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
+class NeuvoGroup(FlaskGroup):
+    """Flask's CLI group showing only Neuvo's own commands (see ``COMMANDS``) and options.
+
+    Flask's ``--app``, ``--env-file`` and ``--debug``, its ``run``/``shell``/``routes`` and the
+    commands extensions add to ``app.cli`` (Flask-Limiter's ``limiter``) are not Neuvo's
+    interface; ``flask --app kb`` still offers them to a developer who wants them.
+    """
+
+    def __init__(self, **extra):  # type: ignore[no-untyped-def]
+        super().__init__(**extra)
+        flask_options = {"env_file", "app", "debug"}
+        self.params = [p for p in self.params if p.name not in flask_options]
+
+    def _load_plugin_commands(self) -> None:
+        """No ``flask.commands`` entry points of other installed packages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(command.name for command in COMMANDS if command.name)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in {command.name for command in COMMANDS}:
+            return None
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=NeuvoGroup, create_app=_make_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main() -> None:
     """Neuvo help center: database, demo data, imports, search index and suggester."""
@@ -77,6 +102,10 @@ def demo_command(reset: bool) -> None:
     search_history(session(), index(), now=utcnow())
     commit()
     click.echo("Demo shop loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    from kb.jobs import run_gap_refresh
+
+    snapshot = run_gap_refresh(progress=_progress)  # the editors' suggested articles, filled from the start
+    click.echo(f"Suggested articles: {len(snapshot.report['topics'])} topics")
     from kb.services.demo import DEMO_ACCOUNTS, demo_password
 
     click.echo("Demo accounts (e-mail, role, password):")
@@ -85,18 +114,45 @@ def demo_command(reset: bool) -> None:
 
 
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--jobs/--no-jobs", default=True, show_default=True,
+              help="Run the background jobs of `neuvo worker` (mail to instance/outbox, suggested articles, "
+                   "search index) in the server process.")
+@click.option("--jobs-interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 86_400),
+              help="Seconds between rounds of the background jobs.")
+@click.option("--reload", "use_reloader", is_flag=True, help="Restart the server when a source file changes.")
 @with_appcontext
-def run_command(host: str, port: int) -> None:
-    """Development server; in production use: gunicorn "kb:create_app()"."""
+def run_command(host: str, port: int, jobs: bool, jobs_interval: float, use_reloader: bool) -> None:
+    """Development server with the background jobs; in production use gunicorn "kb:create_app()" and `neuvo worker`."""
+    from kb.dev_server import BackgroundJobs, install_sigterm_handler, persistent_secret_key, serving_process
+    from kb.worker import JobOutcome
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if "NEUVO_ENV" not in os.environ:
         # plain HTTP: browsers refuse Secure and __Host- cookies there
         app.config.update(ENV="development", SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False,
                           SESSION_COOKIE_NAME="session", REMEMBER_COOKIE_NAME="remember_token")
-    click.echo(f"Neuvo development server on http://{host}:{port}/ (Ctrl+C stops)")
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    if app.config.get("SECRET_KEY_GENERATED"):
+        app.config["SECRET_KEY"] = persistent_secret_key(app.instance_path)
+    background = None
+    if jobs and serving_process(use_reloader):
+        def report(outcome: JobOutcome) -> None:
+            if outcome.summary is not None:
+                click.echo(f"[{outcome.job}] {outcome.summary}", err=True)
+
+        background = BackgroundJobs(app, interval=jobs_interval, report=report)
+        background.start()
+        click.echo(f"Background jobs (mail, search index, suggested articles): a round every {jobs_interval:g} s")
+    if serving_process(use_reloader):
+        click.echo(f"Neuvo development server on http://{host}:{port}/ (Ctrl+C stops)")
+    install_sigterm_handler()
+    try:
+        run_simple(host, port, app, use_reloader=use_reloader, use_debugger=False, threaded=True)
+    finally:
+        if background is not None:
+            stopped = background.stop()
+            click.echo("Background jobs stopped" if stopped else "Background jobs still busy: ending them")
 
 
 @click.command("reindex")

@@ -25,8 +25,11 @@ def mail_config() -> dict[str, Any]:
 
 
 def mail_sender() -> str:
-    """The From address of the shop's messages."""
-    return str(current_app.config["MAIL_DEFAULT_SENDER"])
+    """The From (and Reply-To) of the shop's messages: its customer-service address, else MAIL_DEFAULT_SENDER."""
+    from kb.services.shop import shop_sender
+
+    return (shop_sender(session(), default_name=current_app.config["SHOP_NAME"])
+            or str(current_app.config["MAIL_DEFAULT_SENDER"]))
 
 
 def queue_message(to: str, subject: str, body: str, *, kind: str, **about: Any) -> OutgoingMail:

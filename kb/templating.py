@@ -112,3 +112,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_tracking_url, "tracking_url")
     app.add_template_filter(_local_day, "local_day")
     app.add_template_filter(weekday_clock, "weekday_clock")
+    from kb.message_format import message_html
+
+    app.add_template_filter(message_html, "message_html")

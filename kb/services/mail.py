@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import ssl
 import uuid
@@ -23,6 +24,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+
+#: Local parts of addresses that take no answers: such a sender gets no Reply-To.
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon)$", re.IGNORECASE)
 
 
 class MailServerUnavailable(Exception):
@@ -49,6 +54,8 @@ def build_message(to: str, subject: str, body_text: str, *, sender: str, message
     """
     message = EmailMessage()
     message["From"] = sender
+    if not _NO_REPLY.match(sender.rpartition("@")[0].rpartition("<")[2].strip()):
+        message["Reply-To"] = sender  # an answer reaches customer service even where a client prefers Reply-To
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime((date or datetime.now(UTC)).astimezone(UTC), usegmt=True)

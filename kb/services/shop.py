@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.models import Channel, Setting, SpecialDay
+from kb.models import Channel, ChannelKind, Setting, SpecialDay
 from kb.services.opening_hours import OpenStatus, status_at
 
 
@@ -45,3 +45,24 @@ def set_setting(session: Session, key: str, value: str) -> None:
         session.add(Setting(key=key, value=value))
     else:
         row.value = value
+
+
+def shop_sender(session: Session, *, default_name: str) -> str | None:
+    """"Shop <customer-service address>" from the shop's e-mail channel; None when the shop has none.
+
+    Every message the shop sends comes from this address and is answered to it, so a
+    customer's reply reaches customer service (never a no-reply address).
+    """
+    from email.headerregistry import Address
+
+    from kb.services.users import EMAIL_RE
+
+    address = session.scalar(select(Channel.address).where(Channel.kind == ChannelKind.EMAIL)
+                             .order_by(Channel.position, Channel.id).limit(1))
+    address = (address or "").strip()
+    if not EMAIL_RE.match(address):
+        return None
+    name = get_setting(session, "shop_name", default_name) or default_name
+    local, _, domain = address.rpartition("@")
+    return str(Address(display_name=name, username=local, domain=domain))
+

@@ -76,15 +76,28 @@ def _render_ticket(ticket: Ticket, *, draft: str = "", linked: str = "", status:
     commit()
     links = {a.article.id: email_link("help.article", lang=a.article.language, slug=a.article.slug)
              for a in answers}
+    inserts = {a.article.id: _linked_answer(a.article, links[a.article.id], ticket.language) for a in answers}
     return render_template(
         "agent/ticket.html", ticket=ticket, messages=messages, authors=authors, answers=answers, links=links,
-        context=inbox.customer_context(db, ticket), viewers=viewers,
+        inserts=inserts,        context=inbox.customer_context(db, ticket), viewers=viewers,
         assignee=db.get(User, ticket.assignee_id) if ticket.assignee_id else None,
         colleagues=inbox.colleagues(db), macros=replies.macros_for(db, ticket.language),
         handling_time=replies.handling_time(ticket), first_response_time=replies.first_response_time(ticket),
         reference=replies.reference(ticket), draft=draft, linked=linked, error=error,
         message_kinds=MessageKind, statuses=TicketStatus,
     ), status
+
+
+def _linked_answer(article, url: str, language: str) -> str:  # type: ignore[no-untyped-def]
+    """What "Insert linked answer" writes: whole sentences of the article, then its link on a line of its own."""
+    from flask_babel import force_locale
+
+    from kb.services.linked_answers import answer_text
+
+    with force_locale(language):
+        more = _("Read more in our guide “%(title)s”:", title=article.title)
+    text = answer_text(article.body)
+    return f"{text}\n\n{more}\n{url}" if text else f"{more}\n{url}"
 
 
 @bp.get("/tickets/<int:ticket_id>")

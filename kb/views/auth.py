@@ -121,6 +121,17 @@ def account_home_url() -> str:
         return ACCOUNT_HOME_FALLBACK
 
 
+#: Where staff start after logging in; customers start at their order history.
+START_PAGES = {"agent": "agent.index", "editor": "editor.home", "manager": "admin.dashboard",
+               "admin": "admin.dashboard"}
+
+
+def start_page_url(user: User) -> str:
+    """The page ``user`` works from: an agent's inbox, the editor's articles, the dashboard, the orders."""
+    endpoint = START_PAGES.get(user.role.value)
+    return url_for(endpoint) if endpoint else account_home_url()
+
+
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None (no open redirects).
 
@@ -185,7 +196,7 @@ def _limit(name: str):  # type: ignore[no-untyped-def]
 def signup():  # type: ignore[no-untyped-def]
     """Create a customer account; the answer is the same whether or not the address had one."""
     if current_user.is_authenticated:
-        return redirect(account_home_url())
+        return redirect(start_page_url(current_user))
     form = with_languages(SignUpForm())
     if request.method == "GET":
         form.language.data = select_locale()
@@ -214,7 +225,7 @@ def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
         if current_user.is_authenticated:
-            return redirect(form.next.data or account_home_url())
+            return redirect(form.next.data or start_page_url(current_user))
     failed = False
     if form.validate_on_submit():
         # every attempt is counted before the password is checked, so parallel guesses cannot slip past the
@@ -244,7 +255,7 @@ def login():  # type: ignore[no-untyped-def]
             security_log.record("login", user=user, remember=bool(form.remember.data))
             _start_session(user, remember=form.remember.data)
             flash(_("You are logged in."))
-            return redirect(safe_next(form.next.data) or account_home_url())
+            return redirect(safe_next(form.next.data) or start_page_url(user))
     return render_template("auth/login.html", form=form, failed=failed)
 
 

@@ -116,7 +116,7 @@ def _pending_user() -> tuple[User, dict[str, Any]] | None:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def verify():  # type: ignore[no-untyped-def]
     """The second step of a log-in: a code from the app, or a recovery code."""
-    from kb.views.auth import _start_session, account_home_url, safe_next
+    from kb.views.auth import _start_session, safe_next, start_page_url
 
     found = _pending_user()
     if found is None:
@@ -149,7 +149,7 @@ def verify():  # type: ignore[no-untyped-def]
                 flash(_("You used a recovery code; %(num)d are left. Make new ones on your profile page.", num=left),
                       "info")
             flash(_("You are logged in."))
-            return redirect(safe_next(pending["next"]) or account_home_url())
+            return redirect(safe_next(pending["next"]) or start_page_url(user))
     return render_template("auth/two_step_verify.html", form=form, error=error)
 
 

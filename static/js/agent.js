@@ -28,13 +28,51 @@
     input.value = ids.join(",");
   }
 
+  // Where the closing of a reply begins ("Ystävällisin terveisin", "Med vänliga hälsningar",
+  // "Kind regards", or the "-- " delimiter): the index of that line, or -1.
+  var SIGN_OFF = /^(--\s*$|(ystävällisin terveisin|ystävällisesti|terveisin|parhain terveisin|med vänlig(a)? hälsning(ar)?|vänliga hälsningar|hälsningar|mvh|kind regards|best regards|regards|best wishes|yours sincerely)\b)/i;
+
+  function signatureStart(value) {
+    var lines = value.split("\n"), offset = 0, found = -1;
+    for (var i = 0; i < lines.length; i++) {
+      if (i > 0 && SIGN_OFF.test(lines[i].trim())) { found = offset; }
+      offset += lines[i].length + 1;
+    }
+    return found;
+  }
+
+  // A linked answer is a paragraph of its own: at the cursor, but never inside or below the sign-off.
+  function insertParagraph(textarea, text) {
+    var value = textarea.value;
+    var start = typeof textarea.selectionStart === "number" ? textarea.selectionStart : value.length;
+    var end = typeof textarea.selectionEnd === "number" ? textarea.selectionEnd : start;
+    var signature = signatureStart(value);
+    if (signature !== -1 && end > signature) { start = end = signature; }
+    var before = value.slice(0, start), after = value.slice(end);
+    var lead = before.replace(/[ \t]+$/, "");
+    if (lead && !/\n\n$/.test(lead)) { text = (/\n$/.test(lead) ? "\n" : "\n\n") + text; }
+    if (after.replace(/^[ \t]+/, "") && !/^\n\n/.test(after)) { text = text + (/^\n/.test(after) ? "\n" : "\n\n"); }
+    textarea.value = lead + text + after;
+    var caret = lead.length + text.length - (after && /\n\n$/.test(text) ? 2 : 0);
+    textarea.selectionStart = textarea.selectionEnd = caret;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.focus();
+  }
+
+  // After a canned reply, put the cursor in its empty middle (between greeting and sign-off) if it has one.
+  function caretToGap(textarea, from, to) {
+    var gap = textarea.value.slice(from, to).search(/\n\n\n+/);
+    if (gap === -1) { return; }
+    var at = from + gap + 2;
+    textarea.selectionStart = textarea.selectionEnd = at;
+  }
+
   function setUpInsertions(textarea) {
     var linked = document.getElementById("reply-linked");
     Array.prototype.forEach.call(document.querySelectorAll(".insert-answer"), function (button) {
       button.addEventListener("click", function () {
-        var d = button.dataset;
-        insertAtCursor(textarea, d.title + "\n" + d.excerpt + "\n" + d.url + "\n");
-        if (linked) { recordLinked(linked, d.articleId); }
+        insertParagraph(textarea, button.dataset.answer || "");
+        if (linked) { recordLinked(linked, button.dataset.articleId); }
       });
     });
     var select = document.getElementById("macro-select");
@@ -42,7 +80,11 @@
     if (select && insert) {
       insert.addEventListener("click", function () {
         var option = select.options[select.selectedIndex];
-        if (option && option.value) { insertAtCursor(textarea, option.dataset.body || ""); }
+        if (option && option.value) {
+          var from = textarea.selectionStart || 0;
+          insertAtCursor(textarea, option.dataset.body || "");
+          caretToGap(textarea, from, textarea.selectionEnd);
+        }
       });
     }
   }
