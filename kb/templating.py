@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
 
+from kb.services.article_render import article_excerpt, article_html
 from kb.services.markdown_render import plain_text, render_markdown
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -103,6 +104,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(plain_text, "plain_text")
+    app.add_template_filter(article_html, "article_html")
+    app.add_template_filter(article_excerpt, "article_excerpt")
     app.add_template_filter(_local_time, "local_time")
     app.add_template_filter(_local_date, "local_date")
     app.add_template_filter(_clock, "clock")

@@ -6,9 +6,9 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import gettext as _
 
 from kb.db import commit, session, utcnow
-from kb.extensions import select_locale
+from kb.extensions import remembered_locale, select_locale
 from kb.security import id_arg, visitor_id
-from kb.services import articles as kb_articles
+from kb.services import articles as kb_articles, kb_catalogue
 from kb.services.errors import NotFound
 from kb.services.search_log import log_search, record_click
 from kb.services.search_index import search_articles
@@ -24,7 +24,12 @@ def _pull_lang(endpoint: str | None, values: dict | None) -> None:
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
     g.lang = lang
-    flask_session["lang"] = lang
+    if lang != remembered_locale():  # unchanged: no cookie is set, so the page stays cacheable
+        flask_session["lang"] = lang
+
+
+def _catalogue() -> kb_catalogue.Catalogue:
+    return current_app.extensions["neuvo_catalogue"]
 
 
 @bp.url_defaults
@@ -49,7 +54,7 @@ def home():  # type: ignore[no-untyped-def]
     return render_template(
         "help/home.html",
         categories=kb_articles.categories_with_counts(db, g.lang),
-        popular=kb_articles.most_viewed(db, g.lang),
+        popular=kb_catalogue.most_viewed(_catalogue(), db, g.lang),
         channels=contact_channels(db, now=utcnow(), timezone=current_app.config["TIMEZONE"], language=g.lang),
     )
 
@@ -90,7 +95,7 @@ def article(slug: str):  # type: ignore[no-untyped-def]
     return render_template(
         "help/article.html", article=art,
         translations=kb_articles.translations_of(db, art),
-        related=kb_articles.related_articles(db, art),
+        related=kb_catalogue.related(_catalogue(), db, art),
         feedback_given=art.id in answered,
     )
 
