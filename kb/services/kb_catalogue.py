@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -74,13 +75,19 @@ class Catalogue:
 
 def log_position(session: Session) -> int:
     """The newest article change (``index_changes`` id), read once per transaction."""
+    return log_state(session)[0]
+
+
+def log_state(session: Session) -> tuple[int, datetime | None]:
+    """The id and time of the newest article change, read once per transaction."""
     transaction = session.get_transaction()
-    memo = session.info.get("kb_log_position")
+    memo = session.info.get("kb_log_state")
     if memo is not None and memo[0] is transaction:
         return memo[1]
-    position = session.scalar(select(func.max(IndexChange.id))) or 0
-    session.info["kb_log_position"] = (transaction, position)
-    return position
+    newest = session.execute(select(func.max(IndexChange.id), func.max(IndexChange.changed_at))).one()
+    state = (newest[0] or 0, newest[1])
+    session.info["kb_log_state"] = (transaction, state)
+    return state
 
 
 def _links(session: Session, language: str) -> list[ArticleLink]:
