@@ -43,7 +43,7 @@ def cache_policy(response: Response) -> Response:
     """Set Cache-Control (and, on help-center pages, ETag, Last-Modified and a 304) on ``response``."""
     if request.endpoint == "static" or "Cache-Control" in response.headers:
         return response  # static files and pages that chose their own policy (no-store on account pages)
-    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    token = g.get(_token_key())
     personal = bool(token) or session.modified or "Set-Cookie" in response.headers
     if current_user.is_authenticated:
         response.headers["Cache-Control"] = PRIVATE
@@ -60,13 +60,23 @@ def cache_policy(response: Response) -> Response:
     else:
         response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
         response.headers["X-Accel-Expires"] = str(seconds)  # nginx's own, read before Cache-Control, never passed on
-    if token and session.modified:
-        # a new session with a new token: a browser's copy would hold a token of another session
+    if token and session.get(_token_key()) != g.get("neuvo_token_before"):
+        # a new token for this session: a browser's copy would hold one that no longer matches
         return response
     response.set_etag(_etag(response.get_data(), token))
     if request.endpoint in DATED_ENDPOINTS:
         response.last_modified = _last_modified()
     return response.make_conditional(request)
+
+
+def _token_key() -> str:
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
+def _remember_token() -> None:
+    """Note the session's form-token secret as the request found it (a page may make a new one)."""
+    if request.endpoint in PUBLIC_ENDPOINTS and request.cookies:
+        g.neuvo_token_before = session.get(_token_key())
 
 
 def _etag(body: bytes, token: str | None) -> str:
@@ -88,4 +98,5 @@ def _last_modified() -> datetime:
 
 def init_app(app: Flask) -> None:
     app.extensions["neuvo_started_at"] = utcnow().replace(microsecond=0)
+    app.before_request(_remember_token)
     app.after_request(cache_policy)
