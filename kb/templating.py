@@ -36,6 +36,11 @@ def _shop_name() -> str:
     return g.shop_name
 
 
+def shop_name() -> str:
+    """The shop's name, read once per request (views read it before ending their transaction)."""
+    return _shop_name()
+
+
 def _context() -> dict[str, Any]:
     return {
         "shop_name": _shop_name,

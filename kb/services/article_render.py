@@ -40,12 +40,12 @@ def render_article(article: Article) -> None:
 
 def is_fresh(article: Article) -> bool:
     """True when the stored rendering was made from this body by the running renderer."""
-    return article.body_html is not None and article.rendered_from == rendering_key(article.body or "")
+    return article.rendered_from == rendering_key(article.body or "")
 
 
 def article_html(article: Article) -> Markup:
     """The article's sanitised HTML: the stored rendering, or a fresh one when that is stale."""
-    if is_fresh(article):
+    if is_fresh(article) and article.body_html is not None:
         return Markup(article.body_html)  # noqa: S704  # nosec B704 # sanitised by nh3 at save
     return render_markdown(article.body or "")
 
