@@ -189,6 +189,8 @@ class LoadReport:
     seconds: float
     samples: list[Sample]
     failures: list[str] = field(default_factory=list)
+    #: CPU seconds this process (the clients sending the load) used meanwhile.
+    generator_cpu: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -251,13 +253,13 @@ def run_load(base_url: str, mix: dict[str, list[Target]], *, duration: float, co
             with lock:
                 samples.extend(mine)
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return LoadReport(time.monotonic() - started, samples, failures)
+    return LoadReport(time.monotonic() - started, samples, failures, time.process_time() - cpu)
 
 
 # ---------- writes alongside
@@ -367,6 +369,9 @@ def markdown(args: argparse.Namespace, report: LoadReport, runs: list[CommandRun
         name = f"**{s.kind}**" if kind is None else s.kind
         lines.append(f"| {name} | {s.requests} | {rps:.1f} | {s.p50_ms:.0f} | {s.p95_ms:.0f} | {s.p99_ms:.0f} "
                      f"| {s.errors} |")
+    lines += ["", f"The load generator (this script's client threads) used {report.generator_cpu:.1f} s of CPU in "
+              f"{report.seconds:.0f} s ({100 * report.generator_cpu / report.seconds:.0f} % of one core, of the "
+              f"{os.cpu_count()} the server shares with it)."]
     if report.failures:
         lines += ["", "First errors:", *(f"- `{f}`" for f in report.failures[:5])]
     return "\n".join(lines)

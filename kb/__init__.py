@@ -32,18 +32,21 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import cli, db, errors, extensions, security, security_log, static_versions, templating
+    from kb import cli, db, errors, extensions, http_cache, security, security_log, static_versions, templating
+    from kb.services.kb_catalogue import Catalogue
     from kb.services.search_index import init_search
     from kb.services.users import configure_hasher
 
     db.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
+    http_cache.init_app(app)
     security_log.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     static_versions.init_app(app)
     init_search(app)
+    app.extensions["neuvo_catalogue"] = Catalogue(float(app.config["CATALOGUE_SECONDS"]))
     cli.init_app(app)
     configure_hasher(time_cost=app.config["PASSWORD_HASH_TIME_COST"],
                      memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])

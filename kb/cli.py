@@ -76,6 +76,7 @@ def init_command() -> None:
 
     before, after = upgrade(database().engine)
     click.echo(f"Database at revision {after}" + (" (unchanged)" if before == after else f" (was {before})"))
+    _refresh_renderings()
     if ensure_index(session(), index()):
         click.echo(f"Search index created at {current_app.config['INDEX_PATH']}")
     commit()
@@ -172,6 +173,7 @@ def reindex_command(check: bool) -> None:
     if check:
         _check_index()
         return
+    _refresh_renderings()
     total = session().scalar(select(func.count(Article.id)).where(Article.status == ArticleStatus.PUBLISHED)) or 0
     try:
         with click.progressbar(length=total, label="Indexing articles", file=sys.stderr) as bar:
@@ -196,6 +198,16 @@ def reindex_command(check: bool) -> None:
     click.echo(f"Indexed {count} published articles")
     if matchers().current(session(), refit=True, progress=_progress) is not None:
         click.echo("Suggester refitted")
+
+
+def _refresh_renderings() -> None:
+    """Render again the articles whose stored HTML and text a newer renderer would make differently."""
+    from kb.services.article_render import refresh_renderings
+
+    count = refresh_renderings(session())
+    commit()
+    if count:
+        click.echo(f"Rendered {count} articles")
 
 
 def _check_index() -> None:

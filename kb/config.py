@@ -21,6 +21,13 @@ MODELS_PATH: str | None = None
 #: or other app servers) at most this often, to bring its server's search index and
 #: suggester model up to date; the process that saved a change applies it at once.
 INDEX_SYNC_SECONDS = 5
+#: Most-read and related-article lists are computed once per article change and process,
+#: and again after this many seconds at most, as view counts reorder them.
+CATALOGUE_SECONDS = 60
+#: Anonymous help-center pages (home, categories, articles, search) may be kept this long by
+#: a shared cache such as nginx's proxy_cache (Cache-Control s-maxage); 0 lets no shared cache
+#: keep them. Browsers always ask again (with ETag / Last-Modified, answered 304 when unchanged).
+HTTP_CACHE_SECONDS = 10
 #: Applied article changes are kept this long in the ``index_changes`` log
 #: (pruned daily by ``neuvo worker`` and by ``neuvo reindex``); an app server offline for
 #: longer rebuilds its index.

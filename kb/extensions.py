@@ -22,6 +22,14 @@ def select_locale() -> str:
     lang = (request.view_args or {}).get("lang") if request else None
     if lang in languages:
         return lang
+    return remembered_locale()
+
+
+def remembered_locale() -> str:
+    """The language of a page without one in its address: the visitor's choice, the profile, the browser."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
 
+from kb.services.article_render import article_excerpt, article_html
 from kb.services.markdown_render import plain_text, render_markdown
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -33,6 +34,11 @@ def _shop_name() -> str:
 
         g.shop_name = get_setting(session(), "shop_name", current_app.config["SHOP_NAME"])
     return g.shop_name
+
+
+def shop_name() -> str:
+    """The shop's name, read once per request (views read it before ending their transaction)."""
+    return _shop_name()
 
 
 def _context() -> dict[str, Any]:
@@ -103,6 +109,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(plain_text, "plain_text")
+    app.add_template_filter(article_html, "article_html")
+    app.add_template_filter(article_excerpt, "article_excerpt")
     app.add_template_filter(_local_time, "local_time")
     app.add_template_filter(_local_date, "local_date")
     app.add_template_filter(_clock, "clock")

@@ -38,7 +38,8 @@ class Category(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_language_status", "language", "status"),)
+    __table_args__ = (Index("ix_articles_language_status", "language", "status"),
+                      Index("ix_articles_translation_of_id", "translation_of_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -57,6 +58,12 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: ``body`` rendered once at save: sanitised HTML and the plain text a reader sees
+    #: (kb/services/article_render.py). ``rendered_from`` names the renderer and the body it
+    #: was made from; a rendering that does not match is never served.
+    body_html: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(Text)
+    rendered_from: Mapped[str | None] = mapped_column(String(100))
 
     category: Mapped[Category] = relationship(back_populates="articles")
     original: Mapped[Article | None] = relationship(remote_side=[id], back_populates="translations")

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from kb.models import Article, ArticleFeedback, ArticleStatus, Category
+from kb.services.article_render import render_article
 from kb.services.batches import batched
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.search_index import queue_reindex
@@ -61,7 +62,7 @@ def categories_with_counts(session: Session, language: str) -> list[tuple[Catego
 def published_article(session: Session, slug: str) -> Article:
     article = session.scalar(
         select(Article).where(Article.slug == slug, Article.status == ArticleStatus.PUBLISHED)
-        .options(selectinload(Article.category))
+        .options(joinedload(Article.category))
     )
     if article is None:
         raise NotFound(slug)
@@ -78,17 +79,14 @@ def titles_by_slug(session: Session, slugs: list[str]) -> dict[str, tuple[str, s
 
 
 def articles_in_category(session: Session, category: Category, language: str) -> list[Article]:
+    """The category's published articles in ``language``, most read first, with what a list shows of each."""
     return list(session.scalars(
-        select(Article).where(Article.category_id == category.id, Article.language == language,
+        select(Article).options(load_only(Article.id, Article.slug, Article.title, Article.language,
+                                           Article.category_id, Article.status, Article.view_count,
+                                           Article.body, Article.body_text, Article.rendered_from))
+        .where(Article.category_id == category.id, Article.language == language,
                               Article.status == ArticleStatus.PUBLISHED)
         .order_by(Article.view_count.desc(), Article.title)
-    ))
-
-
-def most_viewed(session: Session, language: str, limit: int = 6) -> list[Article]:
-    return list(session.scalars(
-        select(Article).where(Article.language == language, Article.status == ArticleStatus.PUBLISHED)
-        .order_by(Article.view_count.desc(), Article.title).limit(limit)
     ))
 
 
@@ -105,22 +103,6 @@ def translations_of(session: Session, article: Article) -> dict[str, Article]:
     for row in sorted(rows, key=lambda a: a.translation_of_id is not None):
         versions.setdefault(row.language, row)
     return versions
-
-
-def related_articles(session: Session, article: Article, limit: int = 5) -> list[Article]:
-    """Articles in the same language sharing the category or tags, most related first."""
-    candidates = session.scalars(
-        select(Article).where(Article.language == article.language, Article.id != article.id,
-                              Article.status == ArticleStatus.PUBLISHED)
-    ).all()
-    tags = set(article.tags or ())
-
-    def closeness(other: Article) -> tuple[int, int, int]:
-        shared = len(tags & set(other.tags or ()))
-        return (shared + 2 * (other.category_id == article.category_id), other.view_count, -other.id)
-
-    ranked = sorted((c for c in candidates if closeness(c)[0] > 0), key=closeness, reverse=True)
-    return ranked[:limit]
 
 
 def count_view(session: Session, article: Article) -> None:
@@ -192,6 +174,7 @@ def upsert_articles(session: Session, items: list[ArticleInput], *, now: datetim
             updated += 1
         was_published = article.status is ArticleStatus.PUBLISHED and article.id is not None
         article.title, article.body, article.language = item.title, item.body, item.language
+        render_article(article)
         article.category, article.tags, article.status = category, list(item.tags), item.status
         article.updated_at = now
         if item.status is ArticleStatus.PUBLISHED and not was_published:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Article, ArticleRevision, ArticleStatus, Category, SlugRedirect
 from kb.services.article_health import translation_table
+from kb.services.article_render import render_article
 from kb.services.articles import LANGUAGES, slugify
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.search_index import queue_reindex
@@ -161,6 +162,7 @@ def create_article(session: Session, form: ArticleForm, *, by: int | None, now: 
     article = Article(slug=slug, title=form.title.strip(), body=form.body, language=form.language,
                       category_id=form.category_id, tags=tags, status=ArticleStatus.DRAFT,
                       translation_of_id=original_id, view_count=0, created_at=now, updated_at=now)
+    render_article(article)
     session.add(article)
     session.flush()
     _record(session, article, by=by, now=now)
@@ -179,6 +181,7 @@ def update_article(session: Session, article: Article, form: ArticleForm, *, exp
         session.add(SlugRedirect(old_slug=article.slug, article_id=article.id))
         article.slug = slug
     article.title, article.body, article.language = form.title.strip(), form.body, form.language
+    render_article(article)
     article.category_id, article.translation_of_id = form.category_id, original_id
     archived = is_archived(article)
     article.tags = [t for t in tags if t != ARCHIVED_TAG] + ([ARCHIVED_TAG] if archived else [])
@@ -241,6 +244,7 @@ def restore_revision(session: Session, article: Article, revision: ArticleRevisi
     _ensure_baseline(session, article)
     _claim(session, article, expected, now)
     article.title, article.body = revision.title, revision.body
+    render_article(article)
     session.flush()
     _record(session, article, by=by, now=now)
     queue_reindex(session, [article.id])

@@ -18,7 +18,7 @@ from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleStatus, C
 from kb.services import orders as order_rules
 from kb.services.articles import translations_of
 from kb.services.errors import InvalidInput
-from kb.services.markdown_render import plain_text
+from kb.services.article_render import article_excerpt
 from kb.services.returns import customer_returns
 
 INQUIRY_TYPES = ("order", "delivery", "payment", "return", "warranty", "product", "other")
@@ -252,7 +252,7 @@ def suggested_answers(session: Session, ticket: Ticket) -> list[SuggestedAnswer]
         if article.status is not ArticleStatus.PUBLISHED:
             continue
         shown = translations_of(session, article).get(ticket.language, article)
-        answers.append(SuggestedAnswer(suggestion, shown, plain_text(shown.body, EXCERPT_CHARS)))
+        answers.append(SuggestedAnswer(suggestion, shown, article_excerpt(shown, EXCERPT_CHARS)))
     return answers
 
 

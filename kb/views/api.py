@@ -11,7 +11,7 @@ from kb.extensions import csrf, limiter
 from kb.security import small_int, visitor_id
 from kb.services import articles as kb_articles
 from kb.services.errors import NotFound
-from kb.services.markdown_render import render_markdown
+from kb.services.article_render import article_html, article_text
 from kb.services.search_index import search_articles
 from kb.services.search_log import log_search
 from kb.services.suggestions import rank_texts
@@ -75,16 +75,17 @@ def search():  # type: ignore[no-untyped-def]
 
 @bp.get("/articles/<slug>")
 def article(slug: str):  # type: ignore[no-untyped-def]
-    """One published article with its Markdown source and sanitised HTML."""
+    """One published article as readers see it: sanitised HTML and plain text, never the Markdown source."""
     db = session()
     try:
         art = kb_articles.published_article(db, slug)
     except NotFound:
         raise ApiError(404, "no published article with this slug", "slug") from None
     translations = kb_articles.translations_of(db, art)
+    text = article_text(art)
     return jsonify(
         slug=art.slug, title=art.title, language=art.language, category=art.category.slug,
-        tags=art.tags, body=art.body, html=str(render_markdown(art.body)),
+        tags=art.tags, body=text, text=text, html=str(article_html(art)),
         updated_at=art.updated_at.isoformat(),
         url=url_for("help.article", lang=art.language, slug=art.slug, _external=True),
         translations={lang: a.slug for lang, a in translations.items() if a.id != art.id},

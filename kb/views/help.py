@@ -6,13 +6,14 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import gettext as _
 
 from kb.db import commit, session, utcnow
-from kb.extensions import select_locale
+from kb.extensions import remembered_locale, select_locale
 from kb.security import id_arg, visitor_id
-from kb.services import articles as kb_articles
+from kb.services import articles as kb_articles, kb_catalogue
 from kb.services.errors import NotFound
 from kb.services.search_log import log_search, record_click
 from kb.services.search_index import search_articles
 from kb.services.shop import contact_channels
+from kb.templating import shop_name
 from search import IndexUnavailable
 
 bp = Blueprint("help", __name__, url_prefix="/<lang>")
@@ -24,7 +25,23 @@ def _pull_lang(endpoint: str | None, values: dict | None) -> None:
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
     g.lang = lang
-    flask_session["lang"] = lang
+    if lang != remembered_locale():  # unchanged: no cookie is set, so the page stays cacheable
+        flask_session["lang"] = lang
+
+
+def _catalogue() -> kb_catalogue.Catalogue:
+    return current_app.extensions["neuvo_catalogue"]
+
+
+def _render(template: str, **context: object) -> str:
+    """Render once the page's data is read and its transaction ended.
+
+    On SQLite every transaction holds the database's write lock (BEGIN IMMEDIATE):
+    ending it before the template runs lets the other workers' requests proceed.
+    """
+    shop_name()  # the one value the page layout reads from the database
+    commit()
+    return render_template(template, **context)
 
 
 @bp.url_defaults
@@ -46,10 +63,10 @@ def favicon():  # type: ignore[no-untyped-def]
 def home():  # type: ignore[no-untyped-def]
     """Search box, categories, most-read articles and contact channels."""
     db = session()
-    return render_template(
+    return _render(
         "help/home.html",
         categories=kb_articles.categories_with_counts(db, g.lang),
-        popular=kb_articles.most_viewed(db, g.lang),
+        popular=kb_catalogue.most_viewed(_catalogue(), db, g.lang),
         channels=contact_channels(db, now=utcnow(), timezone=current_app.config["TIMEZONE"], language=g.lang),
     )
 
@@ -62,7 +79,7 @@ def category(slug: str):  # type: ignore[no-untyped-def]
         cat = kb_articles.get_category(db, slug)
     except NotFound:
         abort(404)
-    return render_template("help/category.html", category=cat,
+    return _render("help/category.html", category=cat,
                            articles=kb_articles.articles_in_category(db, cat, g.lang))
 
 
@@ -87,10 +104,10 @@ def article(slug: str):  # type: ignore[no-untyped-def]
         record_click(db, from_search, art, visitor=visitor_id())
     commit()
     answered = flask_session.get("feedback", [])
-    return render_template(
+    return _render(
         "help/article.html", article=art,
         translations=kb_articles.translations_of(db, art),
-        related=kb_articles.related_articles(db, art),
+        related=kb_catalogue.related(_catalogue(), db, art),
         feedback_given=art.id in answered,
     )
 
@@ -134,6 +151,6 @@ def search():  # type: ignore[no-untyped-def]
             commit()
     categories = kb_articles.categories_with_counts(db, g.lang)
     status = 503 if unavailable else 200
-    return render_template("help/search.html", query=query, results=results, log_id=log_id,
+    return _render("help/search.html", query=query, results=results, log_id=log_id,
                            category=category_slug, categories=categories, page=page,
                            per_page=per_page, unavailable=unavailable), status
