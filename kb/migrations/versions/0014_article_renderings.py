@@ -5,7 +5,7 @@ for a category page's excerpts). The columns start empty; `neuvo init` (which ru
 upgrade) and `neuvo reindex` fill them, and until then a page renders the article as before.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-06 03:00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
