@@ -206,3 +206,23 @@ def test_the_html_marks_a_quote_that_the_plain_text_hides() -> None:
 def test_a_plain_message_is_left_whole() -> None:
     parts = split_message(QUESTION_SV)
     assert (parts.text, parts.quoted, parts.signature) == (QUESTION_SV, "", "")
+
+
+def test_a_customer_citing_the_shop_in_their_own_words_keeps_them() -> None:
+    text = ("Hei,\nTeidän myyjänne kirjoitti:\n\"Palautus onnistuu 60 päivän ajan\"\n"
+            "Nyt palautusta ei kuitenkaan hyväksytä. Miksi?")
+    assert split_message(text).text == text
+
+
+def test_a_forward_inside_the_html_quote_container_stays_with_the_new_text() -> None:
+    plain = ("Tiedoksi.\n\n---------- Välitetty viesti ---------\nLähettäjä: Posti <noreply@posti.example>\n"
+             "Päivämäärä: ma 4.11.2024 klo 9.05\nAihe: Lähetys palautettu\n\nLähetys palautettiin lähettäjälle.")
+    html = ("<div>Tiedoksi.</div><div class='gmail_quote'><div class='gmail_attr'>---------- Välitetty viesti "
+            "---------<br>Lähettäjä: Posti &lt;noreply@posti.example&gt;<br>Päivämäärä: ma 4.11.2024 klo 9.05<br>"
+            "Aihe: Lähetys palautettu<br></div><br>Lähetys palautettiin lähettäjälle.</div>")
+    for parts in (split_message(plain, html), split_message("", html)):
+        assert "Lähetys palautettiin lähettäjälle." in parts.text and parts.quoted == ""
+    outlook = ("<p>Katsokaa alta.</p><div id='divRplyFwdMsg'><b>Lähettäjä:</b> Posti &lt;noreply@posti.example&gt;"
+               "<br><b>Lähetetty:</b> 4.11.2024<br><b>Vastaanottaja:</b> Aino<br><b>Aihe:</b> VL: Lähetys</div>"
+               "<p>Lähetys palautettiin lähettäjälle.</p>")
+    assert "Lähetys palautettiin lähettäjälle." in split_message("", outlook).text
