@@ -195,6 +195,12 @@ def classify(lines: list[str]) -> list[str]:
             block, forward = _header_block(lines, index, keys)
             if block:
                 kinds[index] = "f" if forward else "o"
+                # the rule a client draws above the block belongs to the quoted message
+                before = index - 1
+                while before >= 0 and kinds[before] == "b":
+                    before -= 1
+                if before >= 0 and kinds[before] == "n" and _SEPARATOR.match(lines[before]):
+                    kinds[before] = kinds[index]
     quoted = [i for i, kind in enumerate(kinds) if kind == "q"]
     for before, after in zip(quoted, quoted[1:]):
         if 1 < after - before <= 3 and all(kinds[i] in "nb" for i in range(before + 1, after)) \

@@ -63,7 +63,7 @@ def test_swedish_reply_headers_end_the_new_text(header: str) -> None:
 ])
 def test_finnish_and_bold_outlook_blocks_end_the_new_text(block: str) -> None:
     parts = split_message(f"{QUESTION_FI}\n\n{block}\n\nKiitos tilauksestasi! Paketti lähtee pian.\n")
-    assert words(parts.text) == words(QUESTION_FI)
+    assert words(parts.text) == words(QUESTION_FI) and parts.signature == ""  # the rule above goes with the quote
     assert "Paketti lähtee pian" in parts.quoted and "Paketti lähtee pian" not in parts.text
 
 
