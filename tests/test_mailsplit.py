@@ -4,6 +4,8 @@ Every text here is written for these tests."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailsplit import split_message
 
@@ -226,3 +228,20 @@ def test_a_forward_inside_the_html_quote_container_stays_with_the_new_text() -> 
                "<br><b>Lähetetty:</b> 4.11.2024<br><b>Vastaanottaja:</b> Aino<br><b>Aihe:</b> VL: Lähetys</div>"
                "<p>Lähetys palautettiin lähettäjälle.</p>")
     assert "Lähetys palautettiin lähettäjälle." in split_message("", outlook).text
+
+
+LINES = ["ma 4.11.2024 klo 9.05 Tupa <asiakaspalvelu@tupa.example> kirjoitti:", "> Kiitos tilauksestasi",
+         "-----Alkuperäinen viesti-----", "Lähettäjä: Tupa <asiakaspalvelu@tupa.example>", "Lähetetty: 4.11.2024",
+         "Aihe: VL: Paketti", "-- ", "Ystävällisin terveisin", "Aino", "Skickat från min iPhone",
+         "Tack. Med vänliga hälsningar Eva", "---------- Vidarebefordrat meddelande ----------", "",
+         "Kundtjänsten skrev:", "________________________________"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(LINES), st.text(alphabet="abcåäö >:-_@.,!?AÖ", max_size=30)), max_size=14))
+def test_nothing_the_customer_wrote_is_lost(lines: list[str]) -> None:
+    """The three parts together hold every character of the message (only line breaks and spaces move)."""
+    text = "\n".join(lines)
+    parts = split_message(text)
+    kept = "".join(parts.text.split()) + "".join(parts.quoted.split()) + "".join(parts.signature.split())
+    assert sorted(kept) == sorted("".join(text.split()))
