@@ -43,14 +43,8 @@ def mail_reparse_command() -> None:
     """Split e-mail stored whole into new text, quoted thread and signature (once; safe to run again)."""
     from kb.services.mail_split import reparse
 
-    def bar(chunks):  # type: ignore[no-untyped-def]
-        return click.progressbar(chunks, label="Splitting stored e-mail", file=sys.stderr)
-
-    with_bar = []
-
     def progress(chunks):  # type: ignore[no-untyped-def]
-        with bar(chunks) as items:
-            with_bar.append(True)
+        with click.progressbar(chunks, label="Splitting stored e-mail", file=sys.stderr) as items:
             yield from items
 
     result = reparse(session(), progress=progress)

@@ -119,6 +119,17 @@ def _next_quoted(lines: list[str], index: int) -> bool:
     return False
 
 
+def _forward_follows(lines: list[str], index: int, keys: list[str | None]) -> bool:
+    """The HTML quote container at ``index`` opens with a forward (Gmail and Outlook wrap forwards too)."""
+    for number in range(index + 1, min(index + 4, len(lines))):
+        if not lines[number]:
+            continue
+        if _FORWARD.match(lines[number][:LINE_LIMIT]):
+            return True
+        return bool(keys[number]) and _header_block(lines, number, keys) == (True, True)
+    return False
+
+
 def _link_fragment(line: str) -> bool:
     """A wrapped link's piece between quoted lines: no words left once links and brackets go."""
     return len(_LINK_ONLY.sub(" ", line).split()) <= 1
@@ -151,7 +162,7 @@ def classify(lines: list[str]) -> list[str]:
         if line[0] == ">":
             kinds[index] = "q"
         if line == QUOTE_MARK:
-            kinds[index] = "o"
+            kinds[index] = "b" if _forward_follows(lines, index, keys) else "o"
             continue
         short = line[:LINE_LIMIT]
         if len(short) <= 120 and (line[0] in "-_=*>" or " " in line):
@@ -171,6 +182,11 @@ def classify(lines: list[str]) -> list[str]:
             continue
         if line.endswith(":"):
             start = _attribution(lines, index)
+            # "Myyjänne kirjoitti:" with no date or address is an attribution only above quoted lines:
+            # followed by the customer's own text it is a sentence of theirs
+            if start is not None and not _DATE.search(" ".join(lines[start:index + 1])) \
+                    and "@" not in " ".join(lines[start:index + 1]) and not _next_quoted(lines, index):
+                start = None
             if start is not None:
                 for i in range(start, index + 1):
                     kinds[i] = "h"
@@ -179,6 +195,12 @@ def classify(lines: list[str]) -> list[str]:
             block, forward = _header_block(lines, index, keys)
             if block:
                 kinds[index] = "f" if forward else "o"
+                # the rule a client draws above the block belongs to the quoted message
+                before = index - 1
+                while before >= 0 and kinds[before] == "b":
+                    before -= 1
+                if before >= 0 and kinds[before] == "n" and _SEPARATOR.match(lines[before]):
+                    kinds[before] = kinds[index]
     quoted = [i for i, kind in enumerate(kinds) if kind == "q"]
     for before, after in zip(quoted, quoted[1:]):
         if 1 < after - before <= 3 and all(kinds[i] in "nb" for i in range(before + 1, after)) \

@@ -113,6 +113,55 @@ def test_a_reply_through_the_pollers_path_is_stored_split(app) -> None:
         assert "Vi kan skicka fakturan" in reply.quoted and reply.original_body.startswith("Tack, det går bra.")
 
 
+def test_neuvo_mail_poll_stores_the_split(app, runner, monkeypatch) -> None:
+    """The real command, with only the IMAP connection replaced by a mailbox holding one reply."""
+    import kb.services.email_intake as intake
+
+    seen: list[bytes] = []
+
+    class OneMessageMailbox:
+        def __init__(self, config) -> None:
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+        def unseen(self, limit: int = 200) -> list[tuple[bytes, bytes]]:
+            return [(b"7", reply_fi().encode())]
+
+        def mark_seen(self, uids) -> None:
+            seen.extend(uids)
+
+    monkeypatch.setattr(intake, "Mailbox", OneMessageMailbox)
+    app.config.update(IMAP_HOST="imap.tupa.example", IMAP_USERNAME="tuki", IMAP_PASSWORD="salainen",
+                      EMAIL_ACKNOWLEDGEMENT=False)
+    result = runner.invoke(args=["mail", "poll"])
+    assert result.exit_code == 0 and "1 new tickets" in result.output, result.output
+    assert seen == [b"7"]
+    with app.app_context():
+        ticket = session().scalar(select(Ticket))
+        assert (ticket.body, ticket.signature) == (NEW_FI, SIGNATURE_FI)
+        assert "Kiitos tilauksestasi" in ticket.quoted and "Kiitos tilauksestasi" in ticket.original_body
+
+
+def test_email_inquiries_imported_from_a_file_are_split_too(app, runner, tmp_path: Path) -> None:
+    path = tmp_path / "inquiries.jsonl"
+    rows = [{"id": "S-1", "created_at": "2024-11-04T10:00:00", "channel": "email", "subject": "Re: Tilauksesi",
+             "body": f"{NEW_FI}\n\n{SIGNATURE_FI}\n\n{QUOTED_FI}"},
+            {"id": "S-2", "created_at": "2024-11-04T10:00:00", "channel": "chat", "subject": "",
+             "body": "Onko > 3 kpl alennus voimassa?\n> lainaus"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert runner.invoke(args=["import", "inquiries", str(path)]).exit_code == 0
+    with app.app_context():
+        mail = session().scalar(select(Ticket).where(Ticket.external_id == "S-1"))
+        chat = session().scalar(select(Ticket).where(Ticket.external_id == "S-2"))
+        assert (mail.body, mail.signature, mail.quoted) == (NEW_FI, SIGNATURE_FI, QUOTED_FI)
+        assert chat.body == rows[1]["body"] and chat.original_body == "" and chat.quoted == ""
+
+
 # ---------- neuvo mail reparse
 
 def test_reparse_splits_older_mail_once(app, runner) -> None:

@@ -4,6 +4,8 @@ Every text here is written for these tests."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailsplit import split_message
 
@@ -63,7 +65,7 @@ def test_swedish_reply_headers_end_the_new_text(header: str) -> None:
 ])
 def test_finnish_and_bold_outlook_blocks_end_the_new_text(block: str) -> None:
     parts = split_message(f"{QUESTION_FI}\n\n{block}\n\nKiitos tilauksestasi! Paketti lähtee pian.\n")
-    assert words(parts.text) == words(QUESTION_FI)
+    assert words(parts.text) == words(QUESTION_FI) and parts.signature == ""  # the rule above goes with the quote
     assert "Paketti lähtee pian" in parts.quoted and "Paketti lähtee pian" not in parts.text
 
 
@@ -206,3 +208,40 @@ def test_the_html_marks_a_quote_that_the_plain_text_hides() -> None:
 def test_a_plain_message_is_left_whole() -> None:
     parts = split_message(QUESTION_SV)
     assert (parts.text, parts.quoted, parts.signature) == (QUESTION_SV, "", "")
+
+
+def test_a_customer_citing_the_shop_in_their_own_words_keeps_them() -> None:
+    text = ("Hei,\nTeidän myyjänne kirjoitti:\n\"Palautus onnistuu 60 päivän ajan\"\n"
+            "Nyt palautusta ei kuitenkaan hyväksytä. Miksi?")
+    assert split_message(text).text == text
+
+
+def test_a_forward_inside_the_html_quote_container_stays_with_the_new_text() -> None:
+    plain = ("Tiedoksi.\n\n---------- Välitetty viesti ---------\nLähettäjä: Posti <noreply@posti.example>\n"
+             "Päivämäärä: ma 4.11.2024 klo 9.05\nAihe: Lähetys palautettu\n\nLähetys palautettiin lähettäjälle.")
+    html = ("<div>Tiedoksi.</div><div class='gmail_quote'><div class='gmail_attr'>---------- Välitetty viesti "
+            "---------<br>Lähettäjä: Posti &lt;noreply@posti.example&gt;<br>Päivämäärä: ma 4.11.2024 klo 9.05<br>"
+            "Aihe: Lähetys palautettu<br></div><br>Lähetys palautettiin lähettäjälle.</div>")
+    for parts in (split_message(plain, html), split_message("", html)):
+        assert "Lähetys palautettiin lähettäjälle." in parts.text and parts.quoted == ""
+    outlook = ("<p>Katsokaa alta.</p><div id='divRplyFwdMsg'><b>Lähettäjä:</b> Posti &lt;noreply@posti.example&gt;"
+               "<br><b>Lähetetty:</b> 4.11.2024<br><b>Vastaanottaja:</b> Aino<br><b>Aihe:</b> VL: Lähetys</div>"
+               "<p>Lähetys palautettiin lähettäjälle.</p>")
+    assert "Lähetys palautettiin lähettäjälle." in split_message("", outlook).text
+
+
+LINES = ["ma 4.11.2024 klo 9.05 Tupa <asiakaspalvelu@tupa.example> kirjoitti:", "> Kiitos tilauksestasi",
+         "-----Alkuperäinen viesti-----", "Lähettäjä: Tupa <asiakaspalvelu@tupa.example>", "Lähetetty: 4.11.2024",
+         "Aihe: VL: Paketti", "-- ", "Ystävällisin terveisin", "Aino", "Skickat från min iPhone",
+         "Tack. Med vänliga hälsningar Eva", "---------- Vidarebefordrat meddelande ----------", "",
+         "Kundtjänsten skrev:", "________________________________"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(LINES), st.text(alphabet="abcåäö >:-_@.,!?AÖ", max_size=30)), max_size=14))
+def test_nothing_the_customer_wrote_is_lost(lines: list[str]) -> None:
+    """The three parts together hold every character of the message (only line breaks and spaces move)."""
+    text = "\n".join(lines)
+    parts = split_message(text)
+    kept = "".join(parts.text.split()) + "".join(parts.quoted.split()) + "".join(parts.signature.split())
+    assert sorted(kept) == sorted("".join(text.split()))
