@@ -137,6 +137,10 @@ def run_command(host: str, port: int, jobs: bool, jobs_interval: float, use_relo
     if app.config.get("SECRET_KEY_GENERATED"):
         app.config["SECRET_KEY"] = persistent_secret_key(app.instance_path)
     background = None
+    if jobs and serving_process(use_reloader) and not _database_ready():
+        click.echo("Background jobs not started: the database is not at the newest schema; run `neuvo init` "
+                   "(and `neuvo demo` for the demo shop), then start the server again", err=True)
+        jobs = False
     if jobs and serving_process(use_reloader):
         def report(outcome: JobOutcome) -> None:
             if outcome.summary is not None:
@@ -154,6 +158,17 @@ def run_command(host: str, port: int, jobs: bool, jobs_interval: float, use_relo
         if background is not None:
             stopped = background.stop()
             click.echo("Background jobs stopped" if stopped else "Background jobs still busy: ending them")
+
+
+def _database_ready() -> bool:
+    """Whether the database is migrated to the newest schema (the jobs would fail every round otherwise)."""
+    from kb.migrate import current_revision, head_revision
+
+    engine = database().engine
+    try:
+        return current_revision(engine) == head_revision(engine)
+    except Exception:  # unreachable database: the pages will say so; the jobs must not flood the log
+        return False
 
 
 @click.command("reindex")

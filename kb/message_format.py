@@ -84,7 +84,7 @@ def message_html(text: str | None) -> Markup:
         items: list[list[Markup]] = []
         for line in _lines(paragraph):
             if line.startswith("- "):
-                items.append([Markup(line[2:])])
+                items.append([line[2:]])  # still Markup: slicing keeps it
             elif items:  # a line under a list item belongs to it
                 items[-1].append(line)
             else:

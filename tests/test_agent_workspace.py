@@ -97,3 +97,15 @@ def test_the_linked_answer_goes_to_the_customer_as_sentences_and_a_link_on_its_o
         reference = session().get(Ticket, ticket_id).external_id
     page = customer.get(f"/tili/yhteydenotot/{reference}").get_data(as_text=True)
     assert f'<a href="{url}"' in page and ">Lue lisää ohjeestamme" in page
+
+
+def test_messages_shown_as_html_run_no_script_whatever_they_hold() -> None:
+    from kb.message_format import message_html
+    from tests.html_safety import script_risks
+    from tests.xss_payloads import PAYLOADS
+
+    for payload in PAYLOADS:
+        for text in (payload, f"Otsikko {payload}\nhttps://x.example/{payload}", f"- {payload}\n  {payload}",
+                     f"Katso: https://x.example/a?b={payload}", f"{payload}:\nhttps://x.example/"):
+            assert script_risks(str(message_html(text))) == [], text
+    assert 'href="javascript' not in str(message_html("Klikkaa: javascript:alert(1)\njavascript:alert(1)"))
