@@ -32,13 +32,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import cli, db, errors, extensions, http_cache, security, security_log, static_versions, templating
+    from kb import (cli, db, errors, extensions, http_cache, security, security_log, static_versions, template_i18n,
+                    templating)
     from kb.services.kb_catalogue import Catalogue
     from kb.services.search_index import init_search
     from kb.services.users import configure_hasher
 
     db.init_app(app)
     extensions.init_app(app)
+    template_i18n.init_app(app)
     security.init_app(app)
     http_cache.init_app(app)
     security_log.init_app(app)

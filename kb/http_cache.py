@@ -9,7 +9,7 @@
   ``X-Accel-Expires``, which nginx reads first): browsers ask again each time, a
   shared cache may answer for a few seconds (deploy/nginx.conf, docs/deployment.md).
 * Those pages carry an ``ETag`` (a hash of the body, so it changes whenever anything
-  on the page does) and, where the page is about articles, ``Last-Modified`` (the
+  on the page does) and, where the page shows articles, ``Last-Modified`` (the
   newest article change anywhere, or the start of this process if later); a matching
   ``If-None-Match`` / ``If-Modified-Since`` is answered ``304 Not Modified``.
 
@@ -32,8 +32,9 @@ from kb.db import session as db_session, utcnow
 #: Help-center pages that may be served from a cache to anonymous visitors.
 PUBLIC_ENDPOINTS = frozenset({"help.home", "help.category", "help.article", "help.search", "api.search",
                               "api.article"})
-#: Of those, the pages about articles, which say when the knowledge base last changed.
-DATED_ENDPOINTS = frozenset({"help.category", "help.article", "api.search", "api.article"})
+#: Of those, the pages about articles, which say when the knowledge base last changed (the search
+#: API answers from this server's index without the database, so it carries only its ETag).
+DATED_ENDPOINTS = frozenset({"help.category", "help.article", "api.article"})
 TOKEN_BUCKET_SECONDS = 600
 PRIVATE = "private, no-store"
 REVALIDATE_PRIVATELY = "private, no-cache"
@@ -91,7 +92,7 @@ def _etag(body: bytes, token: str | None) -> str:
 def _last_modified() -> datetime:
     from kb.services.kb_catalogue import log_state
 
-    changed = log_state(db_session())[1]
+    changed = log_state(db_session(), reuse=True)[1]
     started = current_app.extensions["neuvo_started_at"]
     return max(changed, started) if changed is not None else started
 

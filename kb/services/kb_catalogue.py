@@ -78,11 +78,15 @@ def log_position(session: Session) -> int:
     return log_state(session)[0]
 
 
-def log_state(session: Session) -> tuple[int, datetime | None]:
-    """The id and time of the newest article change, read once per transaction."""
+def log_state(session: Session, *, reuse: bool = False) -> tuple[int, datetime | None]:
+    """The id and time of the newest article change, read once per transaction.
+
+    ``reuse``: what this session read in an earlier transaction will do (a response's
+    Last-Modified, written after the page ended its transaction).
+    """
     transaction = session.get_transaction()
     memo = session.info.get("kb_log_state")
-    if memo is not None and memo[0] is transaction:
+    if memo is not None and (memo[0] is transaction or reuse):
         return memo[1]
     newest = session.execute(select(func.max(IndexChange.id), func.max(IndexChange.changed_at))).one()
     state = (newest[0] or 0, newest[1])

@@ -79,6 +79,7 @@ def category(slug: str):  # type: ignore[no-untyped-def]
         cat = kb_articles.get_category(db, slug)
     except NotFound:
         abort(404)
+    kb_catalogue.log_state(db)  # read in this transaction: the page's Last-Modified
     return _render("help/category.html", category=cat,
                            articles=kb_articles.articles_in_category(db, cat, g.lang))
 
