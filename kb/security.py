@@ -85,6 +85,9 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from kb.json_limits import LimitedJSONProvider
+
+    app.json = LimitedJSONProvider(app)  # every request.get_json: deep nesting is a 400, never a 500
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_reject_nul_bytes)
     app.after_request(_security_headers)
