@@ -126,6 +126,10 @@ MAIL_RETRY_SECONDS = 60
 #: Public address used in links sent by e-mail, e.g. "https://help.example.fi".
 #: None takes the request's host, which is only safe behind a proxy that checks Host.
 MAIL_BASE_URL: str | None = None
+#: Host names the app answers besides MAIL_BASE_URL's (a list, or "a.example,b.example"). In
+#: production every other Host header is refused with 400, so a forged one never reaches a
+#: redirect or a link; outside production nothing is checked unless this is set.
+TRUSTED_HOSTS: list[str] | None = None
 
 # ---------- Contact form and e-mail intake
 

@@ -41,3 +41,61 @@ def test_ordinary_nesting_still_parses(app) -> None:
     assert loads_limited("[" * MAX_DEPTH + "]" * MAX_DEPTH)
     with pytest.raises(JSONTooDeep):
         loads_limited("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+
+
+# ---------- production: the Host header and the remember-me cookie
+
+PUBLIC = "https://apu.tupa.example"
+
+
+@pytest.fixture
+def production_app(tmp_path, new_database):
+    """The app as production runs it (Secure ``__Host-`` cookies, TRUSTED_HOSTS), reached at its public address."""
+    from kb import create_app
+    from kb.db import database
+    from tests.conftest import _config
+
+    instance = tmp_path / "production"
+    app = create_app({**_config(instance, new_database(instance)), "ENV": "production", "MAIL_BASE_URL": PUBLIC,
+                      "TRUSTED_HOSTS": "intra.tupa.example", "SERVER_NAME": "apu.tupa.example",
+                      "PREFERRED_URL_SCHEME": "https"})
+    yield app
+    database(app).dispose()
+
+
+def test_a_forged_host_header_is_refused_in_production(production_app) -> None:
+    """Redirects and the API's ``url`` fields are built from the Host header: only the public host is served."""
+    assert production_app.config["TRUSTED_HOSTS"] == ["apu.tupa.example", "intra.tupa.example"]
+    client = production_app.test_client()
+    for path in ("/", "/fi/", "/api/v1/search?q=toimitus", "/api/v1/articles/toimitusajat"):
+        forged = client.get(path, headers={"Host": "evil.example"})
+        assert forged.status_code == 400, path
+        assert "evil.example" not in forged.get_data(as_text=True) + forged.headers.get("Location", "")
+    assert client.get("/api/v1/search?q=toimitus", headers={"Host": "evil.example"}).get_json()["field"] == "Host"
+    assert client.get("/fi/").status_code == 200  # the public host
+    assert client.get("/fi/", headers={"Host": "intra.tupa.example"}).status_code == 200  # an extra host
+    assert client.get("/fi/", headers={"Host": "apu.tupa.example:443"}).status_code == 200
+
+
+def test_development_checks_no_host_unless_told(app) -> None:
+    assert app.config["TRUSTED_HOSTS"] is None
+    assert app.test_client().get("/fi/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+
+def test_log_out_deletes_the_remember_cookie_with_the_attributes_it_was_set_with(production_app) -> None:
+    """A browser ignores a ``__Host-`` Set-Cookie without Secure: deleted without it, the cookie stayed."""
+    from tests.auth_helpers import EMAIL, customer_factory, log_in
+    from tests.html_forms import csrf_token
+
+    customer_factory(production_app)()
+    client = production_app.test_client()
+    client.environ_base["HTTP_REFERER"] = PUBLIC + "/auth/login"  # Flask-WTF checks it over https
+    assert log_in(client, EMAIL, remember=True).status_code == 302
+    token = csrf_token(client.get("/auth/profile").get_data(as_text=True))
+    response = client.post("/auth/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    cookies = {h.split("=", 1)[0]: h for h in response.headers.getlist("Set-Cookie")}
+    deleted = cookies["__Host-remember_token"]
+    assert "Max-Age=0" in deleted and "Secure" in deleted and "Path=/" in deleted and "Domain" not in deleted
+    assert "HttpOnly" in deleted and "SameSite=Lax" in deleted
+    assert client.get_cookie("__Host-remember_token", domain="apu.tupa.example") is None

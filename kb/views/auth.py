@@ -157,9 +157,13 @@ def _start_session(user: User, *, remember: bool) -> None:
 def _end_session() -> None:
     language = flask_session.get("lang")
     logout_user()
+    # Flask-Login marks the remember-me cookie for deletion in the session ("clear"); keep the mark
+    remember = flask_session.get("_remember")
     flask_session.clear()
     if language:
         flask_session["lang"] = language
+    if remember:
+        flask_session["_remember"] = remember
 
 
 def _submitted_email_key() -> str:
