@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
                      memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])
 
     from kb.views import account, admin, agent, api, api_shop, auth, contact, editor, help, my_data, my_inquiries, sessions, two_factor
+    from kb.views import order_links
 
     app.register_blueprint(help.bp)
     app.register_blueprint(api.bp)
@@ -60,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     app.register_blueprint(sessions.bp)
     app.register_blueprint(my_inquiries.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(order_links.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(agent.bp)
     app.register_blueprint(editor.bp)

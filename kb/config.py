@@ -99,6 +99,12 @@ LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
 #: (the latter stops one address from being flooded with mail).
 SIGNUP_RATE_LIMIT = "10 per hour"
 RESET_RATE_LIMIT = "5 per minute"
+#: Guest order lookups (order number + e-mail) per e-mail address and per order number, from any
+#: client, counted before the check; finding the order starts both counts again. (Per client:
+#: 10 per 10 minutes, an IPv6 client counted by its /64.)
+GUEST_LOOKUP_FAILURE_LIMIT = "5 per 15 minutes"
+#: Links for changing an order mailed to a guest, per client and per order.
+ORDER_LINK_RATE_LIMIT = "3 per hour"
 #: Account e-mails (welcome, "you already have an account", reset link) per address.
 ACCOUNT_MAIL_RATE_LIMIT = "3 per hour"
 #: How long a password-reset link works; each link works once.

@@ -222,6 +222,12 @@ FORMS: dict[str, FormCase] = {
     "account.change_line": FormCase(CUSTOMER, CHANGE_PAGE, lambda ids: f"/tilaus/{ids.open_order}/rivi/{ids.open_line}"),
     "account.register_return": FormCase(CUSTOMER, lambda ids: f"/tilaus/{ids.returnable_order}/palautus"),
     "account.track": FormCase(None, lambda ids: "/fi/tilaus/seuranta"),
+    # a guest's change page offers it; a logged-in owner needs no link (sent back to the change page): posted as
+    # a script would
+    "order_links.send_link": FormCase(CUSTOMER, CHANGE_PAGE, _order("linkki"), script_fields=("x",), examples=3),
+    # the page behind a mailed link: a forged token is answered 404 whatever the form holds
+    "order_links.open_link": FormCase(None, lambda ids: "/fi/tilaus/seuranta", lambda ids: "/tilaus/linkki/x",
+                                      script_fields=("x",), examples=3),
     "admin.add_user": FormCase(ADMIN, lambda ids: "/admin/users"),
     "admin.change_role": FormCase(ADMIN, lambda ids: "/admin/users",
                                   lambda ids: f"/admin/users/{ids.colleague}/role"),
