@@ -275,6 +275,9 @@ FORMS: dict[str, FormCase] = {
     "contact.form": FormCase(None, lambda ids: "/yhteydenotto", examples=12),
     "contact.solved": FormCase(None, lambda ids: f"/yhteydenotto/ratkaistu/{ids.solved_token}", examples=6),
     "contact.survey": FormCase(None, lambda ids: f"/kysely/{ids.survey_token}"),
+    # behind the link mailed with a confirmation: a forged token is answered 404 whatever the form holds
+    "contact.confirm_sender": FormCase(None, lambda ids: "/yhteydenotto", lambda ids: "/yhteydenotto/vahvista/x",
+                                       script_fields=("x",), examples=3),
     "editor.new_article": FormCase(EDITOR, lambda ids: "/editor/articles/new", examples=15),
     "editor.edit_article": FormCase(EDITOR, article_page, examples=15),
     "editor.change_status": FormCase(EDITOR, article_page, lambda ids: f"/editor/articles/{ids.article}/status"),
