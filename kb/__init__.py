@@ -5,6 +5,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -54,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
                      memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])
 
     from kb.views import account, admin, agent, api, api_shop, auth, contact, editor, help, my_data, my_inquiries, sessions, two_factor
+    from kb.views import order_links
 
     app.register_blueprint(help.bp)
     app.register_blueprint(api.bp)
@@ -64,6 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     app.register_blueprint(sessions.bp)
     app.register_blueprint(my_inquiries.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(order_links.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(agent.bp)
     app.register_blueprint(editor.bp)
@@ -102,6 +105,24 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None, *, require_sec
         # e-mailed links (password reset!) must not take their host from a forgeable Host header
         raise ConfigurationError("NEUVO_MAIL_BASE_URL is required outside development and tests, "
                                  "e.g. https://help.example.fi")
+    _trusted_hosts(app.config)
+
+
+def _trusted_hosts(config: dict[str, Any]) -> None:
+    """In production answer only the public host (``MAIL_BASE_URL``'s) and the extra ``TRUSTED_HOSTS``.
+
+    A forged Host header is then a 400 instead of the host of redirects and of the API's
+    ``url`` fields. ``TRUSTED_HOSTS`` may be a list or a comma-separated string; in development
+    and tests nothing is checked unless it is set.
+    """
+    extra = config.get("TRUSTED_HOSTS") or []
+    if isinstance(extra, str):
+        extra = [host.strip() for host in extra.split(",") if host.strip()]
+    if config["ENV"] in ("development", "testing") and not extra:
+        return
+    public = urlsplit(config.get("MAIL_BASE_URL") or "").hostname
+    hosts = list(dict.fromkeys(([public] if public else []) + [str(host).lower() for host in extra]))
+    config["TRUSTED_HOSTS"] = hosts or None
 
 
 _DEFAULT_COOKIE_NAMES = {"SESSION": "session", "REMEMBER": "remember_token"}

@@ -120,7 +120,12 @@ def send_confirmation(session: Session, ticket: Ticket, *, kind: str, logged_in:
     auto = TicketMessage(kind=MessageKind.AUTO, body=body, created_at=now)
     ticket.messages.append(auto)
     session.flush()
-    queue_message(ticket.customer_email, subject, body, kind=kind, ticket_id=ticket.id, ticket_message_id=auto.id,
+    mailed = body
+    if ticket.sender_confirmed_at is None and ticket.user_id is None:  # kb/sender_links.py: only in the mail
+        from kb.sender_links import sender_paragraph
+
+        mailed = body + "\n" + sender_paragraph(ticket) + "\n"
+    queue_message(ticket.customer_email, subject, mailed, kind=kind, ticket_id=ticket.id, ticket_message_id=auto.id,
                   in_reply_to=thread_of(ticket))
     return auto
 

@@ -106,6 +106,12 @@ LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
 #: (the latter stops one address from being flooded with mail).
 SIGNUP_RATE_LIMIT = "10 per hour"
 RESET_RATE_LIMIT = "5 per minute"
+#: Guest order lookups (order number + e-mail) per e-mail address and per order number, from any
+#: client, counted before the check; finding the order starts both counts again. (Per client:
+#: 10 per 10 minutes, an IPv6 client counted by its /64.)
+GUEST_LOOKUP_FAILURE_LIMIT = "5 per 15 minutes"
+#: Links for changing an order mailed to a guest, per client and per order.
+ORDER_LINK_RATE_LIMIT = "3 per hour"
 #: Account e-mails (welcome, "you already have an account", reset link) per address.
 ACCOUNT_MAIL_RATE_LIMIT = "3 per hour"
 #: How long a password-reset link works; each link works once.
@@ -133,6 +139,10 @@ MAIL_RETRY_SECONDS = 60
 #: Public address used in links sent by e-mail, e.g. "https://help.example.fi".
 #: None takes the request's host, which is only safe behind a proxy that checks Host.
 MAIL_BASE_URL: str | None = None
+#: Host names the app answers besides MAIL_BASE_URL's (a list, or "a.example,b.example"). In
+#: production every other Host header is refused with 400, so a forged one never reaches a
+#: redirect or a link; outside production nothing is checked unless this is set.
+TRUSTED_HOSTS: list[str] | None = None
 
 # ---------- Contact form and e-mail intake
 

@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 from kb import security_log
 
@@ -70,6 +70,10 @@ def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
         code, message = 400, str(_l("The form had expired. Please reload the page and try again."))
     # What the error itself says in its headers: Allow on a 405, Retry-After, WWW-Authenticate.
     headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    if isinstance(error, SecurityError):  # an untrusted Host header: no URL can be built, so no page template
+        if wants_json():
+            return jsonify(error="this host name is not served here", field="Host"), 400
+        return Response(message, 400, mimetype="text/plain")
     if wants_json():
         return jsonify(error=getattr(error, "json_message", None) or message,
                        field=getattr(error, "field", None)), code, headers

@@ -1,6 +1,8 @@
 """Flask extensions: log-in, CSRF, translations and rate limits."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -8,10 +10,50 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+class _LoginManager(LoginManager):
+    """Flask-Login, deleting the remember-me cookie with the attributes it was set with.
+
+    Flask-Login 0.6 deletes it with only its name, domain and path; a browser ignores a
+    ``__Host-`` cookie without ``Secure``, so log-out left the remember-me cookie in place.
+    """
+
+    def _clear_cookie(self, response):  # type: ignore[no-untyped-def]
+        from flask import current_app
+
+        config = current_app.config
+        response.delete_cookie(config.get("REMEMBER_COOKIE_NAME", "remember_token"),
+                               domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+                               path=config.get("REMEMBER_COOKIE_PATH", "/"),
+                               secure=bool(config.get("REMEMBER_COOKIE_SECURE")),
+                               httponly=bool(config.get("REMEMBER_COOKIE_HTTPONLY", True)),
+                               samesite=config.get("REMEMBER_COOKIE_SAMESITE"))
+
+
 csrf = CSRFProtect()
 babel = Babel()
-login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = _LoginManager()
+
+
+def client_key() -> str:
+    """Who a per-client rate limit counts: an IPv4 address, or the /64 network of an IPv6 address.
+
+    One subscriber or server is routinely given a whole /64, so counting single IPv6
+    addresses would give one client 2^64 fresh allowances (the review guessed an order
+    number from 30 addresses of one /64). IPv4-mapped addresses count as their IPv4 address.
+    """
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+limiter = Limiter(key_func=client_key, default_limits=[])
 
 
 def select_locale() -> str:

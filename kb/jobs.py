@@ -41,8 +41,12 @@ class PollResult:
 
 
 def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None) -> DeliveryReport:
-    """Send the mail that is due (see :mod:`kb.services.mail_queue`)."""
+    """Make the reset links asked for on the site (kb/account_requests.py), then send the mail that is due
+    (see :mod:`kb.services.mail_queue`)."""
+    from kb.account_requests import handle_account_requests
+
     session().rollback()  # delivery commits as it goes: start from a clean transaction
+    handle_account_requests(now=now)  # reset links asked for on the site: made and queued first
     return deliver_queued(session(), mail_config(), now=now or utcnow(), limit=limit)
 
 

@@ -5,7 +5,10 @@ import secrets
 
 from flask import Flask, Response, abort, current_app, request, session
 from limits import parse
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter, Map
+
+from kb import security_log
 
 
 def visitor_id() -> str:
@@ -71,6 +74,13 @@ def _reject_nul_bytes() -> None:
                 abort(400)
 
 
+def _refuse_untrusted_host() -> None:
+    """A Host header outside TRUSTED_HOSTS is refused before any view, hook or template builds a URL."""
+    if isinstance(request.routing_exception, SecurityError):
+        security_log.record("untrusted_host", "refused", status=400)
+        raise request.routing_exception
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
@@ -85,6 +95,10 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from kb.json_limits import LimitedJSONProvider
+
+    app.json = LimitedJSONProvider(app)  # every request.get_json: deep nesting is a 400, never a 500
     app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_untrusted_host)
     app.before_request(_reject_nul_bytes)
     app.after_request(_security_headers)

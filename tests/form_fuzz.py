@@ -222,6 +222,12 @@ FORMS: dict[str, FormCase] = {
     "account.change_line": FormCase(CUSTOMER, CHANGE_PAGE, lambda ids: f"/tilaus/{ids.open_order}/rivi/{ids.open_line}"),
     "account.register_return": FormCase(CUSTOMER, lambda ids: f"/tilaus/{ids.returnable_order}/palautus"),
     "account.track": FormCase(None, lambda ids: "/fi/tilaus/seuranta"),
+    # a guest's change page offers it; a logged-in owner needs no link (sent back to the change page): posted as
+    # a script would
+    "order_links.send_link": FormCase(CUSTOMER, CHANGE_PAGE, _order("linkki"), script_fields=("x",), examples=3),
+    # the page behind a mailed link: a forged token is answered 404 whatever the form holds
+    "order_links.open_link": FormCase(None, lambda ids: "/fi/tilaus/seuranta", lambda ids: "/tilaus/linkki/x",
+                                      script_fields=("x",), examples=3),
     "admin.add_user": FormCase(ADMIN, lambda ids: "/admin/users"),
     "admin.change_role": FormCase(ADMIN, lambda ids: "/admin/users",
                                   lambda ids: f"/admin/users/{ids.colleague}/role"),
@@ -269,6 +275,9 @@ FORMS: dict[str, FormCase] = {
     "contact.form": FormCase(None, lambda ids: "/yhteydenotto", examples=12),
     "contact.solved": FormCase(None, lambda ids: f"/yhteydenotto/ratkaistu/{ids.solved_token}", examples=6),
     "contact.survey": FormCase(None, lambda ids: f"/kysely/{ids.survey_token}"),
+    # behind the link mailed with a confirmation: a forged token is answered 404 whatever the form holds
+    "contact.confirm_sender": FormCase(None, lambda ids: "/yhteydenotto", lambda ids: "/yhteydenotto/vahvista/x",
+                                       script_fields=("x",), examples=3),
     "editor.new_article": FormCase(EDITOR, lambda ids: "/editor/articles/new", examples=15),
     "editor.edit_article": FormCase(EDITOR, article_page, examples=15),
     "editor.change_status": FormCase(EDITOR, article_page, lambda ids: f"/editor/articles/{ids.article}/status"),

@@ -10,6 +10,7 @@ from kb.db import session
 from kb.models import Order, Return
 from tests.conftest import translated
 from tests.html_forms import csrf_token
+from tests.order_helpers import open_order_link
 
 
 def track(client, number: str, email: str):
@@ -55,6 +56,7 @@ def test_guest_cannot_reach_another_order_after_tracking_one(client, create_orde
 def test_guest_changes_quantity_until_packed(app, client, create_order) -> None:
     number = create_order(status="paid")
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
     line_id = re.search(r'/tilaus/\d+/rivi/(\d+)"', page).group(1)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
@@ -72,6 +74,7 @@ def test_change_refused_when_packed_meanwhile(app, client, create_order) -> None
 
     number = create_order(status="packing")
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
     line_id = re.search(r'/tilaus/\d+/rivi/(\d+)"', page).group(1)
     with app.app_context():
@@ -89,6 +92,7 @@ def test_change_refused_when_packed_meanwhile(app, client, create_order) -> None
 def test_guest_registers_a_return_once_despite_double_submit(app, client, create_order) -> None:
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/palautus").get_data(as_text=True)
     line_id = re.search(r'name="qty-(\d+)"', page).group(1)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
@@ -116,6 +120,7 @@ def test_return_form_errors_are_shown_and_nothing_saved(app, client, create_orde
     """The service's English message reaches the customer as a sentence in the page's language."""
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/palautus").get_data(as_text=True)
     line_id = re.search(r'name="qty-(\d+)"', page).group(1)
     data = {k.replace("LINE", line_id): v for k, v in form.items()}
@@ -129,9 +134,10 @@ def test_return_form_errors_are_shown_and_nothing_saved(app, client, create_orde
         assert session().scalar(select(func.count(Return.id))) == 0
 
 
-def test_return_window_closed_is_explained(client, create_order) -> None:
+def test_return_window_closed_is_explained(app, client, create_order) -> None:
     number = create_order(delivered_days_ago=20)
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     html = client.get(f"/tilaus/{number}").get_data(as_text=True)
     assert "palautusaika" in html.lower() or "14" in html
     page = client.get(f"/tilaus/{number}/palautus").get_data(as_text=True)
@@ -163,6 +169,7 @@ def test_changes_need_csrf(app, create_order) -> None:
 def test_refused_address_change_is_explained_in_the_page_language(app, client, create_order) -> None:
     number = create_order(status="paid")
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
     address = {"name": "Aino Virtanen", "street": "Hämeenkatu 12", "postal_code": "3310", "city": "Tampere",
                "country": "FI", "phone": "040 123 4567"}

@@ -78,7 +78,7 @@ def test_production_cookies_are_host_only(tmp_path, new_database) -> None:
 
     instance = tmp_path / "instance"
     app = create_app({**_config(instance, new_database(instance)), "ENV": "production",
-                      "MAIL_BASE_URL": "https://apu.tupa.example"})
+                      "MAIL_BASE_URL": "https://apu.tupa.example", "SERVER_NAME": "apu.tupa.example"})
     try:
         assert (app.config["SESSION_COOKIE_NAME"], app.config["REMEMBER_COOKIE_NAME"]) == \
             ("__Host-session", "__Host-remember_token")

@@ -41,6 +41,7 @@ def test_gunicorn_workers_find_articles_saved_on_another_server(node: Node, shar
     port = _free_port()
     env = {**os.environ, "NEUVO_INSTANCE_PATH": a.instance_path, "NEUVO_DATABASE_URL": shared_database,
            "NEUVO_SECRET_KEY": "test-secret", "NEUVO_MAIL_BASE_URL": "https://apu.tupa.example",
+           "NEUVO_TRUSTED_HOSTS": "127.0.0.1",
            "NEUVO_INDEX_SYNC_SECONDS": "1", "NEUVO_RATELIMIT_ENABLED": "false"}
     log = (tmp_path / "gunicorn.log").open("wb")
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py",

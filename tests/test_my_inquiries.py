@@ -31,12 +31,13 @@ def reference_of(app, ticket_id: int) -> str:
 @both_backends
 def test_the_customer_sees_their_inquiries_from_every_channel_and_only_theirs(app, make_ticket) -> None:
     customer_factory(app)(AINO)
-    form = make_ticket(customer_email=AINO, subject="Missä paketti?")
+    # senders who proved the address (tests/test_unproven_senders.py: the others stay out)
+    form = make_ticket(customer_email=AINO, subject="Missä paketti?", sender_confirmed_at=utcnow())
     by_mail = make_ticket(customer_email="Aino@Example.com", subject="Lasku", channel=ChannelKind.EMAIL,
-                          external_id="CAF123@mail.example.com")
+                          external_id="CAF123@mail.example.com", sender_confirmed_at=utcnow())
     make_ticket(customer_email="eero@example.com", subject="Eeron kysymys")
-    make_ticket(customer_email=AINO, subject="Roskaa", inquiry_type="spam")
-    erased = make_ticket(customer_email=AINO, subject="Poistettu")
+    make_ticket(customer_email=AINO, subject="Roskaa", inquiry_type="spam", sender_confirmed_at=utcnow())
+    erased = make_ticket(customer_email=AINO, subject="Poistettu", sender_confirmed_at=utcnow())
     with app.app_context():
         session().get(Ticket, erased).anonymised_at = utcnow()
         commit()
@@ -52,7 +53,7 @@ def test_the_customer_sees_their_inquiries_from_every_channel_and_only_theirs(ap
 
 def test_the_conversation_shows_replies_but_never_internal_notes(app, make_ticket) -> None:
     customer_factory(app)(AINO)
-    ticket_id = make_ticket(customer_email=AINO, body="Missä tilaukseni on?")
+    ticket_id = make_ticket(customer_email=AINO, body="Missä tilaukseni on?", sender_confirmed_at=utcnow())
     with_messages(app, ticket_id, (MessageKind.AUTO, "Kiitos viestistäsi."),
                   (MessageKind.NOTE, "Asiakas soitti jo kahdesti, ärsyyntynyt"),
                   (MessageKind.REPLY, "Paketti on matkalla."))
@@ -79,7 +80,7 @@ def test_another_customers_inquiry_is_not_found(app, make_ticket) -> None:
 
 def test_adding_to_a_waiting_inquiry_opens_it_again(app, make_ticket) -> None:
     customer_factory(app)(AINO)
-    ticket_id = make_ticket(customer_email=AINO, status=TicketStatus.WAITING)
+    ticket_id = make_ticket(customer_email=AINO, status=TicketStatus.WAITING, sender_confirmed_at=utcnow())
     client = app.test_client()
     log_in(client, AINO)
     url = f"/tili/yhteydenotot/{reference_of(app, ticket_id)}"

@@ -115,14 +115,16 @@ def test_crafted_urls_never_cause_a_server_error(demo_client, url: str) -> None:
     assert demo_client.get(url).status_code < 500
 
 
-def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> None:
+def test_unicode_digits_in_forms_are_refused_cleanly(app, client, create_order) -> None:
     import re
 
     from tests.html_forms import csrf_token
+    from tests.order_helpers import open_order_link
     from tests.test_account import track
 
     number = create_order(status="paid")
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page = client.get(f"/tilaus/{number}/muuta").get_data(as_text=True)
     line_id = re.search(r'/tilaus/\d+/rivi/(\d+)"', page).group(1)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)

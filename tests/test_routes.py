@@ -35,6 +35,7 @@ POLICIES = {
     "account.change_line": OWNER, "account.add_product": OWNER, "account.cancel": OWNER,
     "account.register_return": OWNER, "account.return_status": OWNER, "account.return_label": OWNER,
     "account.invoice": OWNER, "account.invoice_pdf": OWNER,
+    "order_links.send_link": OWNER, "order_links.open_link": PUBLIC,
 }
 STAFF_AREAS = ("agent.", "editor.", "admin.")
 PUBLIC_AREAS = ("contact.",)

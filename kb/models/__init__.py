@@ -1,6 +1,7 @@
 """Typed ORM models, one module per domain; imported here so metadata is complete."""
 from kb.models.article import Article, ArticleFeedback, ArticleStatus, Category, IndexChange
-from kb.models.auth import ApiToken, LoginSession, PasswordResetToken, RecoveryCode
+from kb.models.auth import (AccountMailRequest, ApiToken, LoginSession, OrderAccessLink, PasswordResetToken,
+                            RecoveryCode)
 from kb.models.conversation import (Attachment, ArticleEvent, ArticleEventKind, Macro, MessageKind, SurveyResponse,
                                     TicketMessage, TicketViewer)
 from kb.models.editorial import ArticleRevision, GapDecision, GapDecisionKind, GapSnapshot, SlugRedirect
@@ -13,6 +14,7 @@ from kb.models.ticket import LinkSource, Ticket, TicketArticleLink, TicketStatus
 from kb.models.user import Role, User
 
 __all__ = [
+    "AccountMailRequest", "OrderAccessLink",
     "Attachment", "ArticleEvent", "ArticleEventKind", "ArticleRevision", "GapDecision", "GapDecisionKind",
     "GapSnapshot", "Macro", "MessageKind", "SlugRedirect", "SurveyResponse", "TicketMessage", "TicketViewer",
     "ApiToken", "CHANGEABLE", "Invoice", "Order", "OrderEvent", "OrderLine", "OrderStatus", "PasswordResetToken", "RecoveryCode", "LoginSession",

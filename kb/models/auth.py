@@ -65,3 +65,35 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OrderAccessLink(Base):
+    """A single-use, expiring link mailed to an order's address: opening it lets a guest change that order.
+
+    Only the SHA-256 of the link's token is stored; ``email`` is the order's address when the link
+    was sent (a link stops working if the shop gives the order another address).
+    """
+
+    __tablename__ = "order_access_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountMailRequest(Base):
+    """A request for an account e-mail (a reset link) as typed; the worker looks the address up and
+    sends the mail, so the request does the same work whether or not the address has an account."""
+
+    __tablename__ = "account_mail_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    #: Where links in the mail point when MAIL_BASE_URL is not set (the address the request came to).
+    base_url: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

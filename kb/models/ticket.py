@@ -63,6 +63,9 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the sender proved the address: sent while logged in with a confirmed address, or the link in the
+    #: confirmation mail opened. Only then is the inquiry shown under that address's "My messages".
+    sender_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the customer's personal data was erased (on request, or after the retention period).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

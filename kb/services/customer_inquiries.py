@@ -1,7 +1,11 @@
 """A customer's own inquiries: the list, one conversation as the customer sees it, and adding to it.
 
-An inquiry is the customer's when it came from their account or from their (confirmed)
-account address, through any channel. The customer sees their own messages, the agents'
+An inquiry is the customer's when it came from their account, or from their (confirmed) account
+address through any channel *and* its sender proved that address: anyone can type a customer's
+address into the contact form or forge it in a mail's From header, so an inquiry that names an
+address is shown under it only once the sender opened the link mailed there
+(:func:`confirm_sender`). Inquiries sent while logged in (with a confirmed account address) and
+those handed over by the shop itself (import, the shop's API) count as proven. The customer sees their own messages, the agents'
 replies and the automatic answers, never the agents' internal notes. Spam and inquiries
 whose personal data was erased are not listed.
 
@@ -12,7 +16,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage, TicketStatus, User
@@ -25,8 +30,13 @@ VISIBLE = (MessageKind.CUSTOMER, MessageKind.REPLY, MessageKind.AUTO)
 _EMAIL_REFERENCE = re.compile(r"T-(\d{6})")
 
 
+#: How long the link that proves an inquiry's sender address works.
+SENDER_LINK_MAX_AGE = 30 * 24 * 3600
+
+
 def _owned(user: User):  # type: ignore[no-untyped-def]
-    return (or_(Ticket.user_id == user.id, func.lower(Ticket.customer_email) == user.email.lower()),
+    by_address = and_(func.lower(Ticket.customer_email) == user.email.lower(), Ticket.sender_confirmed_at.is_not(None))
+    return (or_(Ticket.user_id == user.id, by_address),
             Ticket.anonymised_at.is_(None), Ticket.inquiry_type != SPAM)
 
 
@@ -71,3 +81,41 @@ def add_message(session: Session, ticket: Ticket, text: str, *, now: datetime) -
     ticket.updated_at = now
     session.flush()
     return message
+
+
+# ---------- proving the sender's address
+
+def sender_confirmed(ticket: Ticket) -> bool:
+    """Whether the inquiry's sender proved the address it names (logged in, or opened the mailed link)."""
+    return ticket.sender_confirmed_at is not None or ticket.user_id is not None
+
+
+def _sender_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="neuvo.inquiry-sender")
+
+
+def sender_token(secret: str, ticket: Ticket) -> str:
+    """A signed token naming the inquiry and the address it was mailed to (another address makes it useless)."""
+    return _sender_serializer(secret).dumps([ticket.id, ticket.customer_email.lower()])
+
+
+def ticket_of_sender_token(session: Session, secret: str, token: str) -> Ticket:
+    """The inquiry a sender link names; NotFound when forged, expired, erased or for another address."""
+    if len(token) > 300:
+        raise NotFound("token")
+    try:
+        value = _sender_serializer(secret).loads(token, max_age=SENDER_LINK_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound("token") from None
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)):
+        raise NotFound("token")
+    ticket = session.get(Ticket, value[0])
+    if ticket is None or ticket.anonymised_at is not None or ticket.customer_email.lower() != value[1]:
+        raise NotFound("token")
+    return ticket
+
+
+def confirm_sender(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Record that the sender proved the address (once; the first time stays)."""
+    ticket.sender_confirmed_at = ticket.sender_confirmed_at or now
+    session.flush()

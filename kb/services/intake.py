@@ -290,6 +290,8 @@ def submit_inquiry(session: Session, data: ContactInput, *, matcher: object, now
                     subject=data.subject, body=data.message, language=choose_language(text, data.ui_language),
                     customer_email=data.email.lower(), customer_name=data.name, order_number=data.order_number,
                     inquiry_type=SPAM if data.spam else data.inquiry_type, user_id=data.user_id,
+                    # logged in: the address is the account's, confirmed before its first log-in
+                    sender_confirmed_at=now if data.user_id is not None else None,
                     status=TicketStatus.CLOSED if data.spam else TicketStatus.NEW, created_at=now, updated_at=now)
     session.add(ticket)
     session.flush()

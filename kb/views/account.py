@@ -2,7 +2,8 @@
 
 Every URL that names an order, return or invoice answers 404 unless the viewer
 owns it: a logged-in customer by e-mail, a guest by having proven the order
-number and e-mail in this session.
+number and e-mail in this session. A guest changes an order or registers a return only after
+opening a link mailed to the order's address (kb.views.order_links).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kb import security_log
 from kb.security import id_arg, small_int
 from kb.db import commit, session, utcnow
 from kb.extensions import limiter
@@ -21,6 +23,7 @@ from kb.services import orders as order_rules
 from kb.services import returns as return_rules
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.self_service import help_article, return_window_days
+from kb.views import order_links
 from kb.views.error_text import error_text
 from sqlalchemy import select
 
@@ -79,11 +82,15 @@ def track(lang: str):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         number = request.form.get("number", "").strip()[:64]
         email = request.form.get("email", "").strip()[:254]
+        if not order_links.spend_lookup(number, email):
+            security_log.record("order_lookup", "locked", email=email)
+            abort(429)
         try:
             order_rules.customer_order(session(), number, email=email)
         except NotFound:
             error = _("We could not find an order with that number and e-mail address. Check both and try again.")
         else:
+            order_links.forget_lookup(number, email)
             guest = dict(flask_session.get(GUEST_KEY, {}))
             guest[number] = email.lower()
             flask_session[GUEST_KEY] = dict(list(guest.items())[-10:])
@@ -118,8 +125,10 @@ def order(number: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/tilaus/<number>/muuta")
 def change(number: str):  # type: ignore[no-untyped-def]
-    """Forms for every change the order still allows."""
+    """Forms for every change the order still allows (a guest first opens the link mailed to the order)."""
     found = _order(number)
+    if not order_links.may_change(found):
+        return order_links.ask_for_link(found, action="change")
     products = session().scalars(select(Product).where(Product.available.is_(True)).order_by(Product.name)).all()
     return render_template("account/change.html", order=found, products=products,
                            help=help_article(session(), "changes", _lang()))
@@ -128,6 +137,8 @@ def change(number: str):  # type: ignore[no-untyped-def]
 def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
     """Run one change; refusals become a message on the order's page."""
     found = _order(number)
+    if not order_links.may_change(found):
+        return redirect(url_for("account.change", number=number))
     version = small_int(request.form.get("version"), default=-1)
     try:
         action(found, version)
@@ -208,6 +219,8 @@ def new_return():  # type: ignore[no-untyped-def]
 def register_return(number: str):  # type: ignore[no-untyped-def]
     """Choose lines, quantities, a reason and refund or exchange; one return per form."""
     found = _order(number)
+    if not order_links.may_change(found):
+        return order_links.ask_for_link(found, action="return")
     db = session()
     available = return_rules.returnable_quantities(db, found)
     errors: dict[str, str] = {}

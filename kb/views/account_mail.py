@@ -1,5 +1,6 @@
-"""The mail an account gets: confirming the address, "you already have an account", reset links and
-"your password was changed", each in the account's language and queued in the request's transaction."""
+"""The mail an account gets: confirming the address, "you already have an account" and "your password was
+changed", each in the account's language and queued in the request's transaction. Reset links are mailed
+by the worker (kb/account_requests.py), so that a reset request does the same work for any address."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -51,18 +52,6 @@ def already_registered(user: User) -> None:
                  "If this was not you, you can ignore this message.\n",
                  shop=_shop(), login=email_link("auth.login"), reset=email_link("auth.reset_request"))
     _queue(user, subject, body, "registered")
-
-
-def reset(issued: accounts.IssuedReset, minutes: int) -> None:
-    user = issued.user
-    with force_locale(user.language):
-        subject = _("Set a new password for %(shop)s", shop=_shop())
-        body = _("Hello,\n\nsomeone, hopefully you, asked to set a new password for your %(shop)s account. "
-                 "Open this link to choose it:\n\n%(link)s\n\n"
-                 "The link works once, for %(minutes)d minutes. If you did not ask for it, you can ignore this "
-                 "message: your password stays as it is.\n",
-                 shop=_shop(), link=email_link("auth.reset_password", token=issued.token), minutes=minutes)
-    _queue(user, subject, body, "reset")
 
 
 def password_changed(user: User) -> None:

@@ -8,6 +8,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.db import commit, session, utcnow
 from kb.extensions import csrf, limiter
+from kb.json_limits import MAX_DEPTH, JSONTooDeep
 from kb.security import small_int, visitor_id
 from kb.services import articles as kb_articles
 from kb.services.errors import NotFound
@@ -120,11 +121,22 @@ def suggest():  # type: ignore[no-untyped-def]
     return jsonify(payload)
 
 
+def _too_deep(error: BaseException | None) -> bool:
+    """Whether the parse failed on nesting (the provider's error sits in the BadRequest's causes)."""
+    while error is not None:
+        if isinstance(error, JSONTooDeep):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 naming the problem."""
     try:
         data = request.get_json(force=False, silent=False)
-    except BadRequest:
+    except BadRequest as error:
+        if _too_deep(error):
+            raise ApiError(400, f"body is nested deeper than {MAX_DEPTH} levels") from None
         raise ApiError(400, "body must be valid JSON with Content-Type: application/json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "body must be a JSON object")

@@ -23,6 +23,7 @@ from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import User
 from kb.security import forget_attempts, spend_attempt
+from kb.services import account_requests
 from kb.services import auth as accounts
 from kb.services import login_sessions
 from kb.services.errors import InvalidInput
@@ -168,9 +169,13 @@ def _start_session(user: User, *, remember: bool) -> None:
 def _end_session() -> None:
     language = flask_session.get("lang")
     logout_user()
+    # Flask-Login marks the remember-me cookie for deletion in the session ("clear"); keep the mark
+    remember = flask_session.get("_remember")
     flask_session.clear()
     if language:
         flask_session["lang"] = language
+    if remember:
+        flask_session["_remember"] = remember
 
 
 def _submitted_email_key() -> str:
@@ -315,13 +320,13 @@ def reset_request():  # type: ignore[no-untyped-def]
     form = AddressForm()
     minutes = int(current_app.config["RESET_TOKEN_MINUTES"])
     if form.validate_on_submit():
-        issued = accounts.start_password_reset(session(), form.email.data, now=utcnow(),
-                                               lifetime=timedelta(minutes=minutes))
-        if issued is not None:
-            account_mail.reset(issued, minutes)
+        # the same single INSERT for any address; the worker looks it up and mails the link (kb/account_requests.py),
+        # so the answer takes as long whether or not the address has an account
+        base_url = "" if current_app.config.get("MAIL_BASE_URL") else request.url_root
+        account_requests.queue_request(session(), account_requests.RESET, form.email.data, base_url=base_url,
+                                       now=utcnow())
         commit()
-        security_log.record("password_reset_request", "sent" if issued else "no_account",
-                            user=issued.user if issued else None, email=form.email.data)
+        security_log.record("password_reset_request", "queued", email=form.email.data)
         g.mail_requested = True
         flash(_("If %(email)s has an account, we sent it a link for setting a new password. "
                 "The link works for %(minutes)d minutes.", email=form.email.data, minutes=minutes))

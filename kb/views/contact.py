@@ -21,7 +21,7 @@ from kb.db import commit, session, utcnow
 from kb.extensions import limiter, select_locale
 from kb.models import ChannelKind, Ticket
 from kb.security import visitor_id
-from kb.services import intake, surveys
+from kb.services import customer_inquiries, intake, surveys
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.users import normalise_email
 
@@ -205,6 +205,24 @@ def solved(token: str):  # type: ignore[no-untyped-def]
         commit()
         return render_template("contact/solved.html", state="done", ticket=ticket, article=article)
     return render_template("contact/solved.html", state="ask", ticket=ticket, article=article, form=form), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/yhteydenotto/vahvista/<token>", methods=["GET", "POST"])
+def confirm_sender(token: str):  # type: ignore[no-untyped-def]
+    """The sender proves the inquiry's address (a button: mail scanners open GET links); then it shows in My messages."""
+    db = session()
+    try:
+        ticket = customer_inquiries.ticket_of_sender_token(db, current_app.config["SECRET_KEY"], token)
+    except NotFound:
+        abort(404)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        customer_inquiries.confirm_sender(db, ticket, now=utcnow())
+        commit()
+        return render_template("contact/sender_confirmed.html", state="done", ticket=ticket)
+    state = "done" if ticket.sender_confirmed_at is not None else "ask"
+    return render_template("contact/sender_confirmed.html", state=state, ticket=ticket, form=form), (
         400 if request.method == "POST" else 200)
 
 
