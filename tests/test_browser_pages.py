@@ -37,7 +37,8 @@ EXTRA_PAGES = {"anonymous": ["/fi/search?q=" + LONG_QUERY, "/fi/search?q=palautu
 
 
 def seed_user_text(app) -> None:
-    """What the demo shop lacks and users produce: a return, an inquiry with a long unbroken word, a revision."""
+    """What the demo shop lacks and users produce: a return, an inquiry with a long unbroken word, a revision,
+    and a visitor's hostile search often enough to reach the dashboard's table of failed searches."""
     from sqlalchemy import select
 
     from kb.db import commit, session, utcnow
@@ -45,6 +46,7 @@ def seed_user_text(app) -> None:
     from kb.models.shop import ChannelKind
     from kb.services import returns as return_rules
     from kb.services.editorial import ArticleForm, update_article
+    from kb.services.search_log import log_search
 
     customer = ACCOUNTS[Role.CUSTOMER.value]
     with app.app_context():
@@ -65,6 +67,9 @@ def seed_user_text(app) -> None:
                                                 slug=article.slug, tags=article.tags,
                                                 translation_of_id=article.translation_of_id),
                        expected=article.updated_at, by=None, now=utcnow())
+        for visitor in range(8):  # asked often enough to rank among the dashboard's failed searches
+            log_search(db, LONG_QUERY, language="fi", category=None, result_count=0, visitor=f"v{visitor}",
+                       now=utcnow())
         commit()
 
 
@@ -235,9 +240,7 @@ def test_every_page_holds_up_at_390_and_1280_px(browser, live_server: str, demo_
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
         if role != "anonymous":
             _log_in(page, live_server, ACCOUNTS[role])
-        if role == Role.ADMIN.value:  # a visitor's hostile search reaches the dashboard's table of failed searches
-            page.goto(live_server + "/fi/search?q=" + LONG_QUERY)
         problems = check_pages(page, live_server, role, urls + EXTRA_PAGES.get(role, []), errors)
     finally:
         context.close()
-    assert [str(p) for p in problems] == []
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(map(str, problems))
