@@ -20,7 +20,7 @@ from sqlalchemy import select
 from kb import security_log
 from kb.emailing import email_link, queue_message
 from kb.access import roles_required
-from kb.templating import local_date
+from kb.templating import local_date, reader_language
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role, User
 from kb.services import auth as accounts
@@ -133,7 +133,8 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
         abort(403)
     header, rows = tables[name]
     filename = f"neuvo-{name}-{params['from']}-{params['to']}.csv"
-    return Response(metrics.to_csv(header, rows), mimetype="text/csv",
+    nordic = reader_language() in ("fi", "sv")  # Excel there expects semicolons, decimal commas and a BOM
+    return Response(metrics.to_csv(header, rows, excel_nordic=nordic), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
