@@ -26,7 +26,7 @@ ALLOWED_ATTRIBUTES = {
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc"]
+_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code"]
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
