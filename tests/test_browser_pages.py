@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from kb.models import Role
-from tests.test_browser import _cut_off, chromium_path, live_server  # noqa: F401  (fixtures)
+from tests.test_browser import _cut_off, chromium_path, live_server, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -244,3 +244,26 @@ def test_every_page_holds_up_at_390_and_1280_px(browser, live_server: str, demo_
     finally:
         context.close()
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(map(str, problems))
+
+
+def test_channel_cards_keep_long_addresses_inside_and_link_the_shops_own_form(demo_app, live_server, page) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from kb.db import commit, session
+    from kb.models import Channel
+    from kb.models.shop import ChannelKind
+
+    with demo_app.app_context():
+        email = session().scalar(select(Channel).where(Channel.kind == ChannelKind.EMAIL))
+        email.address = "asiakaspalvelu.ja.reklamaatiot.kotimaa@tupa-sisustus-ja-kodintekstiilit.example"
+        commit()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server + "/fi/")
+        overflowing = page.evaluate("""() => [...document.querySelectorAll('.channel')]
+            .filter((card) => card.scrollWidth > card.clientWidth).map((card) => card.className)""")
+        assert overflowing == [], width
+    form_links = page.locator(".channel-form a").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+    assert form_links == ["/yhteydenotto"]
+    # category cards: no empty icon boxes (there are no icon images)
+    assert page.locator(".card-grid .icon").count() == 0
