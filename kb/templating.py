@@ -1,11 +1,14 @@
 """Template helpers: shop name, language links, date formatting, Markdown."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time, get_locale
+from flask_babel import get_locale, get_timezone
 
 from kb.services.article_render import article_excerpt, article_html
 from kb.services.markdown_render import plain_text, render_markdown
@@ -50,22 +53,76 @@ def _context() -> dict[str, Any]:
     }
 
 
-def _local_time(value: datetime, style: str = "short") -> str:
-    return format_datetime(value, style)
+#: The locale each UI language formats dates and numbers in: Finnish and Swedish as written in
+#: Finland, English the British way (day before month, 24-hour clock), never the US defaults.
+FORMAT_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+#: Date and time together, as people write them: "6.12.2026 klo 3.17", "6.12.2026 kl. 3.17", "6 Dec 2026, 03:17".
+DATETIME_PATTERNS = {"fi": "d.M.yyyy 'klo' H.mm", "sv": "d.M.yyyy 'kl.' H.mm", "en": "d MMM yyyy, HH:mm"}
+#: Dates: "medium" is the short written form ("6.12.2026", "6 dec. 2026", "6 Dec 2026").
+DATE_PATTERNS = {"fi": {"short": "d.M.yyyy", "medium": "d.M.yyyy"}, "sv": {"short": "d.M.yyyy"},
+                 "en": {"short": "d MMM yyyy"}}
 
 
-def _local_date(value: datetime, style: str = "long") -> str:
-    return format_date(value, style)
+def reader_language() -> str:
+    """The reader's UI language (fi, sv or en)."""
+    return str(get_locale() or current_app.config["DEFAULT_LANGUAGE"])[:2]
+
+
+def format_locale() -> str:
+    """The Babel locale for formatting in the reader's language."""
+    return FORMAT_LOCALES.get(reader_language(), "fi_FI")
+
+
+def _in_zone(value: datetime | date) -> datetime | date:
+    if isinstance(value, datetime):
+        return value.astimezone(get_timezone()) if value.tzinfo else value.replace(tzinfo=UTC).astimezone(get_timezone())
+    return value
+
+
+def local_time(value: datetime | None, style: str = "short") -> str:
+    """Date and time in the reader's locale and the shop's time zone ("6.12.2026 klo 3.17")."""
+    if value is None:
+        return "–"
+    pattern = DATETIME_PATTERNS[reader_language()] if style == "short" else style
+    return babel_dates.format_datetime(_in_zone(value), pattern, locale=format_locale())
+
+
+def local_date(value: datetime | date | str | None, style: str = "long") -> str:
+    """A date (or an ISO date string) in the reader's locale ("6.12.2026" medium, "6. joulukuuta 2026" long)."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    pattern = DATE_PATTERNS.get(reader_language(), {}).get(style, style)
+    return babel_dates.format_date(_in_zone(value), pattern, locale=format_locale())
 
 
 def _clock(value: datetime) -> str:
-    """Time of day in the reader's locale (17.00 in Finnish, 17:00 in Swedish)."""
-    return format_time(value, "short")
+    """Time of day in the reader's locale (17.00 in Finnish and Finland Swedish, 17:00 in English)."""
+    return babel_dates.format_time(_in_zone(value), "short", locale=format_locale())
 
 
 def weekday_clock(value: datetime) -> str:
     """Weekday and time, e.g. "maanantai 9.00"."""
-    return f"{format_datetime(value, 'EEEE')} {format_time(value, 'short')}"
+    return f"{babel_dates.format_datetime(_in_zone(value), 'EEEE', locale=format_locale())} {_clock(value)}"
+
+
+def decimal(value: float | None, digits: int = 2) -> str:
+    """A number in the reader's locale with at most ``digits`` decimals ("1 234,5" in Finnish)."""
+    if value is None:
+        return "–"
+    return babel_numbers.format_decimal(value, "#,##0." + "#" * digits if digits else "#,##0",
+                                        locale=format_locale())
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage with the locale's own spacing ("43,8 %" in Finnish, "43.8%" in English)."""
+    if value is None:
+        return "–"
+    pattern = Locale.parse(format_locale()).percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "#" * digits, 1) if "0." not in pattern else pattern
+    return babel_numbers.format_percent(value, pattern, locale=format_locale())
 
 
 TRACKING_URLS = {
@@ -77,16 +134,17 @@ TRACKING_URLS = {
 
 def _money(cents: int) -> str:
     """Euros in the reader's locale: 1 234,50 € in Finnish."""
-    return format_currency(cents / 100, "EUR")
+    return babel_numbers.format_currency(cents / 100, "EUR", locale=format_locale())
 
 
 def _score(value: float) -> str:
     """A similarity score with two decimals in the reader's locale (0,42 in Finnish)."""
-    return format_decimal(value, format="0.00")
+    return babel_numbers.format_decimal(value, format="0.00", locale=format_locale())
 
 
 def _vat_percent(basis_points: int) -> str:
-    return format_decimal(basis_points / 100)
+    """A VAT rate stored in basis points, with the percent sign ("25,5 %" in Finnish)."""
+    return percent(basis_points / 10_000)
 
 
 def _tracking_url(order: Any) -> str | None:
@@ -111,8 +169,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(plain_text, "plain_text")
     app.add_template_filter(article_html, "article_html")
     app.add_template_filter(article_excerpt, "article_excerpt")
-    app.add_template_filter(_local_time, "local_time")
-    app.add_template_filter(_local_date, "local_date")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(decimal, "decimal")
+    app.add_template_filter(percent, "percent")
     app.add_template_filter(_clock, "clock")
     app.add_template_filter(_money, "money")
     app.add_template_filter(_vat_percent, "vat_percent")

@@ -281,7 +281,9 @@ def test_special_day_closes_every_channel(app, admin) -> None:
         [day] = session().scalars(select(SpecialDay)).all()
         assert day.hours == [["10:00", "14:00"]] and day.notes == {"en": "Short day"}
         day_id = day.id
-    assert today in admin.get("/admin/special-days").get_data(as_text=True)
+    from datetime import date
+    written = date.fromisoformat(today).strftime("%-d %b %Y")  # the page is in English: "6 Dec 2026", not ISO
+    assert written in admin.get("/admin/special-days").get_data(as_text=True)
     r = admin.post(f"/admin/special-days/{day_id}/delete", data={"csrf_token": token(admin, "/admin/special-days")})
     assert r.status_code == 302 and count(app, SpecialDay) == 0
     assert admin.post("/admin/special-days/999/delete",

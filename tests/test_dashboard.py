@@ -261,7 +261,11 @@ def test_dashboard_page_shows_the_figures(app, figures) -> None:
 
 
 def read_csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    """The cells as a spreadsheet reads them: a file with a BOM is the Finnish/Swedish Excel dialect (;)."""
+    raw = response.get_data()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    return list(csv.reader(io.StringIO(raw.decode("utf-8"))))
 
 
 @both_backends
@@ -382,3 +386,20 @@ def test_dashboard_draws_its_charts_in_chromium(page, live_server: str) -> None:
     box = page.locator("canvas[data-chart=per_day]").bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
     # the page fixture fails the test on any console error, CSP violations included
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_csv_opens_in_finnish_and_swedish_excel(app, figures, language) -> None:
+    """Excel in Finland and Sweden splits cells at semicolons, reads 1,6 as a number and needs the BOM for UTF-8."""
+    client = app.test_client()
+    log_in(client, "manager@example.fi")
+    client.get(f"/{language}/")  # the reader chooses the language
+    query = f"from={FIRST}&to={LAST}"
+    raw = client.get(f"/admin/dashboard.csv?table=summary&{query}").get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["metric", "value", "count"] and ["replies_per_inquiry", "1,6", "5"] in rows
+    assert ["deflection_rate", "0,75", "12"] in rows
+    raw = client.get(f"/admin/dashboard.csv?table=zero_result_searches&{query}").get_data()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert ["'" + FORMULA.lower(), "1"] in rows and [SCRIPT, "1"] in rows  # formulas still neutralised

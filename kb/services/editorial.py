@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from kb.models import Article, ArticleRevision, ArticleStatus, Category, SlugRedirect
 from kb.services.article_health import translation_table
 from kb.services.article_render import render_article
+from kb.services.article_images import DEFAULT_IMG_SRC, check_images
 from kb.services.articles import LANGUAGES, slugify
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.search_index import queue_reindex
@@ -49,6 +50,8 @@ class ArticleForm:
     slug: str = ""
     tags: str | list[str] = ""
     translation_of_id: int | None = None
+    #: The img-src of the site's Content-Security-Policy: images it blocks are refused.
+    img_src: str = DEFAULT_IMG_SRC
 
 
 def parse_tags(value: str | list[str]) -> list[str]:
@@ -99,6 +102,7 @@ def _validate(session: Session, form: ArticleForm, article: Article | None) -> t
         raise InvalidInput("at most 300 characters", field="title")
     if len(form.body) > MAX_BODY:
         raise InvalidInput(f"at most {MAX_BODY} characters", field="body")
+    check_images(form.body, form.img_src)
     if form.language not in LANGUAGES:
         raise InvalidInput("must be one of fi, sv, en", field="language")
     if form.category_id is None or session.get(Category, form.category_id) is None:

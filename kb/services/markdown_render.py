@@ -33,10 +33,10 @@ ALLOWED_ATTRIBUTES = {
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc"]
+_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code"]
 
 #: Bumped whenever this module's output changes for the same Markdown.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 #: Stored beside each article's rendering: this module's version and the libraries that shape the output.
 RENDERER = f"{RENDER_VERSION}/markdown-{markdown.__version__}/nh3-{getattr(nh3, '__version__', '?')}"
 

@@ -395,21 +395,29 @@ def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list[Any]]]]:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value: Any) -> str:
-    """A cell that spreadsheets show as text: formulas (= + - @, tab, CR) get a leading quote."""
+def csv_cell(value: Any, *, decimal_comma: bool = False) -> str:
+    """A cell that spreadsheets show as text: formulas (= + - @, tab, CR) get a leading quote.
+
+    ``decimal_comma`` writes fractions as Finnish and Swedish spreadsheets read them (1,6)."""
     if value is None:
         return ""
     text = str(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return text  # numbers stay numbers, negative ones included
+        return text.replace(".", ",") if decimal_comma else text  # numbers stay numbers, negative ones included
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """RFC 4180 CSV (CRLF line ends), every text cell defused against formula injection."""
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, excel_nordic: bool = False) -> str:
+    """RFC 4180 CSV (CRLF line ends), every text cell defused against formula injection.
+
+    ``excel_nordic``: what Excel opens directly in Finland and Sweden, where the comma is the decimal
+    separator: semicolons between cells, decimal commas, and a UTF-8 byte order mark (without it
+    Excel reads the file as Windows-1252 and breaks ä and ö)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    if excel_nordic:
+        buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";" if excel_nordic else ",", lineterminator="\r\n")
     writer.writerow([csv_cell(h) for h in header])
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([csv_cell(v, decimal_comma=excel_nordic) for v in row])
     return buffer.getvalue()

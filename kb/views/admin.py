@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
-from flask_babel import force_locale, format_decimal, format_percent, gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from kb import security_log
 from kb.emailing import email_link, queue_message
 from kb.access import roles_required
+from kb.templating import local_date, reader_language
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role, User
 from kb.services import auth as accounts
@@ -63,16 +64,6 @@ def _duration(seconds: float | None) -> str:
     return _("%(d)d d %(h)d h", d=days, h=hours)
 
 
-@bp.app_template_filter("decimal")
-def _decimal(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, "#,##0.##")
-
-
-@bp.app_template_filter("percent")
-def _percent(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, "#,##0.#%")
-
-
 # ---------- dashboard
 
 def _dashboard_request() -> tuple[metrics.Period, dict[str, str]]:
@@ -96,7 +87,7 @@ def _chart_data(board: metrics.Dashboard) -> dict[str, Any]:
 
     names = {"email": _("E-mail"), "chat": _("Chat"), "form": _("Contact form"), "social": _("Social media"),
              "phone": _("Phone")}
-    return {"per_day": series(_("Inquiries"), [(d.isoformat(), n) for d, n in board.per_day]),
+    return {"per_day": series(_("Inquiries"), [(local_date(d, "medium"), n) for d, n in board.per_day]),
             "by_channel": series(_("Inquiries"), [(names.get(k, k), n) for k, n in board.by_channel]),
             "by_type": series(_("Inquiries"), board.by_type)}
 
@@ -142,7 +133,8 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
         abort(403)
     header, rows = tables[name]
     filename = f"neuvo-{name}-{params['from']}-{params['to']}.csv"
-    return Response(metrics.to_csv(header, rows), mimetype="text/csv",
+    nordic = reader_language() in ("fi", "sv")  # Excel there expects semicolons, decimal commas and a BOM
+    return Response(metrics.to_csv(header, rows, excel_nordic=nordic), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from kb.security import id_arg
+from kb.services.article_images import img_src_of
 from kb.views.error_text import error_text
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
@@ -55,7 +56,8 @@ def _form() -> editorial.ArticleForm:
         title=form.get("title", ""), body=form.get("body", "").replace("\r\n", "\n"),
         language=form.get("language", ""), category_id=form.get("category_id", type=id_arg),
         slug=form.get("slug", ""), tags=form.get("tags", ""),
-        translation_of_id=form.get("translation_of_id", type=id_arg))
+        translation_of_id=form.get("translation_of_id", type=id_arg),
+        img_src=img_src_of(current_app.config["CONTENT_SECURITY_POLICY"]))
 
 
 def _edit_page(article: Article | None, form: editorial.ArticleForm, *, errors: dict | None = None,

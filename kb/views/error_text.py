@@ -70,6 +70,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"at most (\d+) characters"), lambda m: _("At most %(count)s characters.", count=m[1])),
     (re.compile(r"'(.*)' is not a time such as 09:00 \(use 23:59 for midnight\)"),
      lambda m: _("“%(value)s” is not a time such as 09:00 (use 23:59 for midnight).", value=m[1])),
+    (re.compile(r"the image (.*) is blocked by the site's security policy"),
+     lambda m: _("Readers' browsers would not show the image %(url)s: the site's security policy allows only "
+                 "images stored on this site. Save the image on this site and link to it there.", url=m[1])),
     (re.compile(r"no published article with the slug '(.*)'"),
      lambda m: _("No published article has the address “%(slug)s”.", slug=m[1])),
 ]

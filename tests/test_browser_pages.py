@@ -1,0 +1,269 @@
+"""Every page, every width: generated from the URL map, opened in real Chromium for every role.
+
+Each GET page that renders HTML is opened once per role (anonymous, customer, agent, editor,
+admin) and checked at 390 px (a phone) and at 1280 px (a laptop): the page must not scroll
+sideways, no visible link, button or field may lie under another element, and the browser
+console must stay free of errors. A new route without a value for its URL arguments fails
+here, so nobody adds a page that this test does not open.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from kb.models import Role
+from tests.test_browser import _cut_off, chromium_path, live_server, page  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (390, 1280)
+ROLES = ("anonymous", Role.CUSTOMER.value, Role.AGENT.value, Role.EDITOR.value, Role.ADMIN.value)
+ACCOUNTS = {Role.CUSTOMER.value: "aino.virtanen@example.com", Role.AGENT.value: "agent@tupa.example",
+            Role.EDITOR.value: "editor@tupa.example", Role.ADMIN.value: "admin@tupa.example"}
+
+#: GET routes that answer with something other than an HTML page (files, JSON, redirects).
+NOT_PAGES = {"static", "favicon", "root", "api.openapi", "api.search", "api.article", "admin.dashboard_csv",
+             "account.invoice_pdf", "agent.attachment", "agent.presence", "my_data.download",
+             "contact.open_article", "admin.index"}
+
+#: Hostile text a visitor can put on staff pages: a long search without spaces (dashboard, search page).
+LONG_QUERY = "a" * 3000
+
+#: Pages beyond the URL map's own: user text that must not widen a page.
+EXTRA_PAGES = {"anonymous": ["/fi/search?q=" + LONG_QUERY, "/fi/search?q=palautus", "/sv/", "/en/"],
+               Role.ADMIN.value: ["/admin/dashboard"]}
+
+
+def seed_user_text(app) -> None:
+    """What the demo shop lacks and users produce: a return, an inquiry with a long unbroken word, a revision,
+    and a visitor's hostile search often enough to reach the dashboard's table of failed searches."""
+    from sqlalchemy import select
+
+    from kb.db import commit, session, utcnow
+    from kb.models import Article, Order, OrderStatus, Ticket, User
+    from kb.models.shop import ChannelKind
+    from kb.services import returns as return_rules
+    from kb.services.editorial import ArticleForm, update_article
+    from kb.services.search_log import log_search
+
+    customer = ACCOUNTS[Role.CUSTOMER.value]
+    with app.app_context():
+        db = session()
+        delivered = db.scalar(select(Order).where(Order.email == customer, Order.status == OrderStatus.DELIVERED)
+                              .order_by(Order.delivered_at.desc()))
+        return_rules.register_return(db, delivered, return_rules.ReturnRequest(
+            lines={delivered.lines[0].id: 1}, reason="wrong_size", resolution="refund", comment=LONG_QUERY[:500],
+            idempotency_key="browser-pages-return-1"), now=utcnow())
+        user = db.scalar(select(User).where(User.email == customer))
+        db.add(Ticket(external_id="T-990001", channel=ChannelKind.FORM, subject="Pitkä " + LONG_QUERY[:200],
+                      body="Hei! " + LONG_QUERY[:1000], language="fi", customer_email=customer, user_id=user.id,
+                      customer_name="Aino Virtanen", inquiry_type="other", created_at=utcnow(),
+                      updated_at=utcnow()))
+        article = db.scalar(select(Article).order_by(Article.id))
+        update_article(db, article, ArticleForm(title=article.title, body=article.body + "\n\n" + LONG_QUERY[:400],
+                                                language=article.language, category_id=article.category_id,
+                                                slug=article.slug, tags=article.tags,
+                                                translation_of_id=article.translation_of_id),
+                       expected=article.updated_at, by=None, now=utcnow())
+        for visitor in range(8):  # asked often enough to rank among the dashboard's failed searches
+            log_search(db, LONG_QUERY, language="fi", category=None, result_count=0, visitor=f"v{visitor}",
+                       now=utcnow())
+        commit()
+
+
+def _url_values(app) -> dict[str, dict[str, str]]:
+    """Real values from the demo shop for every URL argument, per endpoint (``*`` for any)."""
+    from sqlalchemy import select
+
+    from kb.db import session
+    from kb.models import (Article, ArticleRevision, ArticleStatus, Category, Channel, Invoice, Order,
+                           OrderStatus, Return, Ticket)
+    from kb.services.replies import reference
+
+    customer = ACCOUNTS[Role.CUSTOMER.value]
+    with app.app_context():
+        db = session()
+        article = db.scalar(select(Article).where(Article.status == ArticleStatus.PUBLISHED, Article.language == "fi")
+                            .order_by(Article.id))
+        revision = db.scalar(select(ArticleRevision).order_by(ArticleRevision.id.desc()))
+        changeable = db.scalar(select(Order).where(Order.email == customer, Order.status.in_(
+            [OrderStatus.RECEIVED, OrderStatus.PAID])).order_by(Order.id))
+        invoice = db.scalar(select(Invoice).join(Order).where(Order.email == customer).order_by(Invoice.id))
+        rma = db.scalar(select(Return.rma).join(Order).where(Order.email == customer).order_by(Return.id))
+        ticket = db.scalar(select(Ticket).where(Ticket.external_id == "T-990001"))
+        category = db.scalar(select(Category.slug).order_by(Category.id))
+        channel = db.scalar(select(Channel.id).order_by(Channel.id))
+        assert None not in (article, revision, changeable, invoice, rma, ticket, category, channel)
+        return {
+            "*": {"lang": "fi", "token": "no-such-token", "reference": ticket.external_id},
+            "help.article": {"slug": article.slug}, "help.category": {"slug": category},
+            "account.order": {"number": changeable.number}, "account.change": {"number": changeable.number},
+            "account.register_return": {"number": changeable.number},
+            "account.invoice": {"number": invoice.number},
+            "account.return_status": {"rma": rma}, "account.return_label": {"rma": rma},
+            "inquiries.detail": {"ref": reference(ticket)},
+            "agent.ticket": {"ticket_id": str(ticket.id)},
+            "editor.edit_article": {"article_id": str(article.id)},
+            "editor.article_health_page": {"article_id": str(article.id)},
+            "editor.revisions": {"article_id": str(revision.article_id)},
+            "editor.revision": {"article_id": str(revision.article_id), "revision_id": str(revision.id)},
+            "admin.edit_channel": {"channel_id": str(channel)},
+        }
+
+
+def page_urls(app) -> list[str]:
+    """Every GET page of the URL map with its arguments filled in; fails on an argument without a value."""
+    values = _url_values(app)
+    urls, missing = [], []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+            continue
+        args = {**values["*"], **values.get(rule.endpoint, {})}
+        if unknown := [name for name in rule.arguments if name not in args]:
+            missing.append(f"{rule.endpoint}: {unknown}")
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[a-z]+(?:\([^>]*\))?:)?{name}>", args[name], url)
+        urls.append(url)
+    assert missing == [], "routes without test values (add them to _url_values): " + ", ".join(missing)
+    return sorted(set(urls))
+
+
+#: Runs in the page: the interactive elements that something else covers, and the page's width.
+CHECK_PAGE = """() => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  const covered = [];
+  const describe = (el) => {
+    const text = (el.innerText || el.value || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 40);
+    return `<${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''}> "${text}"`;
+  };
+  for (const el of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    if (style.visibility !== 'visible' || el.closest('[hidden], [inert], [aria-hidden=true]')) continue;
+    let box = el.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2) continue;                       // not shown (or visually hidden)
+    const left = box.left + window.scrollX;
+    if (left + box.width <= 0 || left >= document.documentElement.scrollWidth) continue;  // parked off-screen (skip link)
+    window.scrollTo({top: box.top + window.scrollY - innerHeight / 2 + box.height / 2, left: 0, behavior: 'instant'});
+    // a link that wraps onto two lines is two boxes: test the middle of each, as a finger would
+    const parts = [...el.getClientRects()].filter((r) => r.width >= 2 && r.height >= 2);
+    const centres = parts.map((r) => [r.left + r.width / 2, r.top + r.height / 2])
+      .filter(([x, y]) => x >= 0 && x < innerWidth && y >= 0 && y < innerHeight);
+    if (centres.length === 0) continue;                                   // cannot be tested from here
+    const hits = centres.map(([x, y]) => document.elementFromPoint(x, y));
+    const mine = (hit) => hit === null || hit === el || el.contains(hit)
+      || (el.labels && [...el.labels].some((label) => label.contains(hit)));
+    if (hits.some(mine)) continue;
+    const hit = hits[0];
+    covered.push(`${describe(el)} under ${describe(hit)}`);
+  }
+  window.scrollTo({top: 0, left: 0, behavior: 'instant'});
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, covered};
+}"""
+
+
+@dataclass
+class Problem:
+    role: str
+    width: int
+    url: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.width}px {self.url[:90]}: {self.what}"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):  # noqa: F811
+    """One Chromium for the whole module; each role gets its own context."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+def _log_in(page, base: str, email: str) -> None:
+    from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+
+    page.goto(base + "/auth/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(
+        DEMO_CUSTOMER_PASSWORD if email == ACCOUNTS[Role.CUSTOMER.value] else DEMO_STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.locator("form[action='/auth/login'] button[type=submit]").click()
+    assert "/auth/login" not in page.url, f"{email} could not log in"
+
+
+def check_pages(page, base: str, role: str, urls: list[str], errors: list[str]) -> list[Problem]:
+    """Open each URL once and check it at every width; pages a role is sent away from are checked once."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for url in urls:
+        errors.clear()
+        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+        response = page.goto(base + url)
+        landed = page.url.removeprefix(base)
+        if landed.startswith("/auth/login?"):  # sent to log in: the same form whatever the next page
+            landed = "/auth/login"
+        if response is not None and response.status in (403, 404):  # not this role's page: its error page once
+            landed = f"(error page {response.status})"
+            errors[:] = [e for e in errors if f"status of {response.status}" not in e]
+        if landed in seen:
+            continue
+        seen.add(landed)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            found = page.evaluate(CHECK_PAGE)
+            if found["scrollWidth"] > found["innerWidth"]:
+                problems.append(Problem(role, width, landed, f"scrolls sideways: {found['scrollWidth']} px wide"))
+            problems += [Problem(role, width, landed, f"covered: {c}") for c in found["covered"]]
+        problems += [Problem(role, 0, landed, f"console: {e}") for e in errors]
+    return problems
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_holds_up_at_390_and_1280_px(browser, live_server: str, demo_app, role: str) -> None:  # noqa: F811
+    seed_user_text(demo_app)
+    urls = page_urls(demo_app)
+    context = browser.new_context(locale="fi-FI")
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
+        if role != "anonymous":
+            _log_in(page, live_server, ACCOUNTS[role])
+        problems = check_pages(page, live_server, role, urls + EXTRA_PAGES.get(role, []), errors)
+    finally:
+        context.close()
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(map(str, problems))
+
+
+def test_channel_cards_keep_long_addresses_inside_and_link_the_shops_own_form(demo_app, live_server, page) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from kb.db import commit, session
+    from kb.models import Channel
+    from kb.models.shop import ChannelKind
+
+    with demo_app.app_context():
+        email = session().scalar(select(Channel).where(Channel.kind == ChannelKind.EMAIL))
+        email.address = "asiakaspalvelu.ja.reklamaatiot.kotimaa@tupa-sisustus-ja-kodintekstiilit.example"
+        commit()
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server + "/fi/")
+        overflowing = page.evaluate("""() => [...document.querySelectorAll('.channel')]
+            .filter((card) => card.scrollWidth > card.clientWidth).map((card) => card.className)""")
+        assert overflowing == [], width
+    form_links = page.locator(".channel-form a").evaluate_all("links => links.map((a) => a.getAttribute('href'))")
+    assert form_links == ["/yhteydenotto"]
+    # category cards: no empty icon boxes (there are no icon images)
+    assert page.locator(".card-grid .icon").count() == 0
