@@ -80,7 +80,10 @@ def _score(value: float) -> str:
 
 
 def _vat_percent(basis_points: int) -> str:
-    return format_decimal(basis_points / 100)
+    """A VAT rate with its percent sign in the reader's locale: "25,5 %" in Finnish, "25.5%" in English."""
+    from babel.numbers import format_percent
+
+    return format_percent(int(basis_points) / 10_000, locale=get_locale(), decimal_quantization=False)
 
 
 def _tracking_url(order: Any) -> str | None:
