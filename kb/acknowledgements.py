@@ -95,8 +95,10 @@ def confirmation_mail(session: Session, ticket: Ticket, *, logged_in: bool, lang
             subject = _("We received your message [%(reference)s]", reference=reference(ticket))
         greeting = (_("Hello %(name)s,", name=ticket.customer_name) if ticket.customer_name
                     else _("Hello,"))
-        parts = [greeting, opening, expected_text(estimate(session, ticket.channel, ticket.language,
-                                                            ticket.created_at))]
+        expected = expected_text(estimate(session, ticket.channel, ticket.language, ticket.created_at))
+        if not offered:  # no article the suggester is confident about: say plainly who answers, and when
+            expected = _("A customer service agent will read your message and answer you.") + " " + expected
+        parts = [greeting, opening, expected]
         link = signal_link(found.signal, logged_in=logged_in, language=language, external=True)
         if found.signal.kind == "returns":
             parts.append(_("Your order %(number)s has already been packed, so it can no longer be changed. You can "
