@@ -135,7 +135,7 @@
         var fresh = holder.querySelector("[data-feedback]");
         if (!fresh) throw new Error("no section");
         section.replaceWith(fresh);
-        var focus = fresh.querySelector("textarea, [role=status], h2");
+        var focus = fresh.querySelector("textarea") || fresh.querySelector("[role=status]");
         if (focus) {
           if (!focus.matches("textarea")) focus.setAttribute("tabindex", "-1");
           focus.focus({ preventScroll: true });
