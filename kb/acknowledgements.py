@@ -5,7 +5,8 @@ that reaches the shop's mailbox gets it as a reply (``neuvo mail poll`` and ``ne
 worker``). Both say honestly when customer service is open and how long an answer
 usually takes on that channel, link the customer's order (change it while it is not
 packed, return it once it is), and offer the articles that may answer the question
-already, each with its "this solved my question" link. Rules live in
+already, each with its "this solved my question" link, but only when the suggester is
+confident; otherwise they say plainly that an agent will answer. Rules live in
 :mod:`kb.services.intake` and :mod:`kb.services.response_time`; this module words them.
 
 Mail from machines (auto-replies, lists, bounces) is never acknowledged, and one

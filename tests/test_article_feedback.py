@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kb.db import session
 from kb.models import ArticleFeedback
-from tests.conftest import translated
+from tests.conftest import both_backends, translated
 from tests.html_forms import csrf_token
 
 FETCH = {"X-Requested-With": "fetch"}
@@ -28,6 +28,7 @@ def answer(client, helpful: str, headers: dict | None = None):
                        headers=headers or {})
 
 
+@both_backends
 def test_no_asks_what_was_missing_and_the_note_reaches_the_editors(app, client, create_article, editor) -> None:
     article_id = create_article()
     reader = app.test_client()

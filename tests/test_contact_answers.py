@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import ArticleEvent, ArticleEventKind, MessageKind, Ticket, TicketMessage, TicketStatus
-from tests.conftest import translated
+from tests.conftest import both_backends, translated
 from tests.contact_helpers import EN, outbox
 from tests.html_forms import csrf_token
 from tests.test_contact import STATED, form_data, send, shop  # noqa: F401  (shop is a fixture)
@@ -62,6 +62,7 @@ def assert_still_open(app, ticket_id: int) -> None:
                                 .where(ArticleEvent.kind == ArticleEventKind.SOLVED)) == 0
 
 
+@both_backends
 def test_this_solved_it_leaves_a_ticket_an_agent_has_answered_open(app, client, shop, create_order) -> None:
     link, ticket_id = solved_link(app, client, create_order)
     page = client.get(link, headers=EN).get_data(as_text=True)

@@ -10,7 +10,7 @@ from kb.db import commit, session
 from kb.models import OutgoingMail, Return
 from kb.services.shop import set_setting
 from tests.agent_helpers import sign_in
-from tests.conftest import translated
+from tests.conftest import both_backends, translated
 from tests.html_forms import csrf_token
 from tests.test_account import track
 
@@ -72,6 +72,7 @@ def test_a_faulty_product_points_to_the_complaint_route(app, client, create_orde
     assert f'value="{number}"' in form
 
 
+@both_backends
 def test_an_exchange_asks_what_the_customer_wants_instead(app, client, create_order, make_ticket,
                                                           make_user) -> None:
     number = create_order()
@@ -103,6 +104,7 @@ def test_a_refund_keeps_no_exchange_wish(app, client, create_order) -> None:
         assert session().scalar(select(Return.exchange_for)) == ""
 
 
+@both_backends
 def test_registering_mails_the_rma_and_instructions_once_in_the_customers_language(app, client,
                                                                                   create_order) -> None:
     with app.app_context():
