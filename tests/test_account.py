@@ -144,6 +144,7 @@ def test_return_window_closed_is_explained(app, client, create_order) -> None:
         ended = translated(app, "The %(days)d-day return period for this order ended on %(date)s, so the products "
                                 "can no longer be returned.", days=14, date="DATE").split("DATE")[0]
     assert ended in page and translated(app, "The return period has ended") in page
+    assert f"/yhteydenotto?tilaus={number}&amp;aihe=warranty" in page  # a fault is still a complaint
     r = client.post(f"/tilaus/{number}/palautus", data={  # a form kept open in another tab
         "csrf_token": csrf_token(client.get("/fi/tilaus/seuranta").get_data(as_text=True)),
         "idempotency_key": "y" * 24, f"qty-{line_id}": "1", "reason": "wrong_size", "resolution": "refund"})
