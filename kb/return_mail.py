@@ -3,14 +3,16 @@
 The help articles promise that registering a return brings the return number and the
 instructions by e-mail; :func:`queue_return_mail` keeps that promise in the customer's
 language, in the transaction of the registration (the worker sends it after the commit).
-The steps and the return address are the same on paper and in the mail.
+The steps and the return address are the same on paper and in the mail, so the mail
+can be printed as it is (the printable page needs a log-in or a found order, which a
+link opened from the mail may not have).
 """
 from __future__ import annotations
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 
-from kb.emailing import email_link, queue_message
+from kb.emailing import queue_message
 from kb.models import Return
 from kb.services.shop_details import ShopDetails
 
@@ -38,7 +40,6 @@ def return_mail(ret: Return, shop: ShopDetails, *, language: str) -> tuple[str, 
                      + "\n".join(f"{n}. {step}" for n, step in enumerate(return_steps(ret.rma), 1)))
         if shop.return_address:
             parts.append(_("Return address:") + "\n" + "\n".join(shop.return_address))
-        parts.append(_("Printable instructions: %(link)s", link=email_link("account.return_label", rma=ret.rma)))
         parts.append(_("We will let you know when the parcel has arrived and the return has been handled."))
         parts.append(shop.name)
     return subject, "\n\n".join(parts) + "\n"
