@@ -178,3 +178,21 @@ def test_malformed_numbers_do_not_use_up_the_tracking_limit(tmp_path, new_databa
         assert track(client, "102 383", "aino@example.com").status_code == 429
     finally:
         database(limited).dispose()
+
+
+@pytest.mark.parametrize("typed, number", [("102383", "102383"), ("#102383", "102383"), ("102 383", "102383"),
+                                           ("\t# 102\u202f383 ", "102383"), ("TK-2026-7", "TK-2026-7")])
+def test_order_numbers_are_normalised(typed: str, number: str) -> None:
+    from kb.services.orders import normalise_order_number
+
+    assert normalise_order_number(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "#", "12/34", "-102383", "1" * 65, "tilaus: 102383"])
+def test_what_is_not_an_order_number_is_refused_by_field(typed: str) -> None:
+    from kb.services.errors import InvalidInput
+    from kb.services.orders import normalise_order_number
+
+    with pytest.raises(InvalidInput) as refused:
+        normalise_order_number(typed)
+    assert refused.value.field == "number"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
-from kb.db import commit, session
-from kb.models import OutgoingMail, Return
+from kb.db import commit, session, utcnow
+from kb.models import Order, OutgoingMail, Return
+from kb.services.errors import InvalidInput
+from kb.services.returns import IsComplaint, ReturnRequest, check_self_service_reason, register_return
 from kb.services.shop import set_setting
 from tests.agent_helpers import sign_in
 from tests.conftest import both_backends, translated
@@ -154,3 +157,35 @@ def test_the_return_address_falls_back_to_the_shop_address(app, client, create_o
     rma = post_return(client, number).headers["Location"].rsplit("/", 1)[1]
     label = client.get(f"/palautus/{rma}/ohje").get_data(as_text=True)
     assert "<address>Tupa Koti Oy<br>Esimerkkikatu 12<br>33100 Tampere</address>" in label
+
+
+# ---------- the rules (kb/services/returns.py)
+
+def _request(line_id: int, **fields) -> ReturnRequest:
+    values = {"lines": {line_id: 1}, "reason": "wrong_size", "resolution": "exchange", "comment": "",
+              "idempotency_key": "k" * 24, "exchange_for": "Koko L"}
+    values.update(fields)
+    return ReturnRequest(**values)
+
+
+def test_an_exchange_needs_what_instead_and_the_new_return_is_announced_once(app, create_order) -> None:
+    number = create_order()
+    announced = []
+    with app.app_context():
+        db = session()
+        order = db.scalar(select(Order).where(Order.number == number))
+        line_id = order.lines[0].id
+        for wish, field in (("", "exchange_for"), ("x" * 201, "exchange_for")):
+            with pytest.raises(InvalidInput) as refused:
+                register_return(db, order, _request(line_id, exchange_for=wish), now=utcnow())
+            assert refused.value.field == field
+        first = register_return(db, order, _request(line_id), now=utcnow(), on_registered=announced.append)
+        again = register_return(db, order, _request(line_id), now=utcnow(), on_registered=announced.append)
+        assert first is again and announced == [first] and first.exchange_for == "Koko L"
+
+
+def test_a_fault_is_a_complaint_on_the_customers_form_only() -> None:
+    with pytest.raises(IsComplaint):
+        check_self_service_reason("faulty")
+    for reason in ("changed_mind", "wrong_size", "damaged", "wrong_item", "other"):
+        check_self_service_reason(reason)
