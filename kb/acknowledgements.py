@@ -5,7 +5,8 @@ that reaches the shop's mailbox gets it as a reply (``neuvo mail poll`` and ``ne
 worker``). Both say honestly when customer service is open and how long an answer
 usually takes on that channel, link the customer's order (change it while it is not
 packed, return it once it is), and offer the articles that may answer the question
-already, each with its "this solved my question" link. Rules live in
+already, each with its "this solved my question" link, but only when the suggester is
+confident; otherwise they say plainly that an agent will answer. Rules live in
 :mod:`kb.services.intake` and :mod:`kb.services.response_time`; this module words them.
 
 Mail from machines (auto-replies, lists, bounces) is never acknowledged, and one
@@ -95,8 +96,10 @@ def confirmation_mail(session: Session, ticket: Ticket, *, logged_in: bool, lang
             subject = _("We received your message [%(reference)s]", reference=reference(ticket))
         greeting = (_("Hello %(name)s,", name=ticket.customer_name) if ticket.customer_name
                     else _("Hello,"))
-        parts = [greeting, opening, expected_text(estimate(session, ticket.channel, ticket.language,
-                                                            ticket.created_at))]
+        expected = expected_text(estimate(session, ticket.channel, ticket.language, ticket.created_at))
+        if not offered:  # no article the suggester is confident about: say plainly who answers, and when
+            expected = _("A customer service agent will read your message and answer you.") + " " + expected
+        parts = [greeting, opening, expected]
         link = signal_link(found.signal, logged_in=logged_in, language=language, external=True)
         if found.signal.kind == "returns":
             parts.append(_("Your order %(number)s has already been packed, so it can no longer be changed. You can "

@@ -292,6 +292,10 @@ FORMS: dict[str, FormCase] = {
     "editor.dismiss_topic": FormCase(EDITOR, suggestions_page, _topic("dismiss")),
     "help.feedback": FormCase(None, lambda ids: f"/fi/a/{ids.article_slug}",
                               lambda ids: f"/fi/a/{ids.article_slug}/feedback"),
+    # the "what was missing?" form appears only after a "No"; its fields are posted directly
+    "help.feedback_missing": FormCase(None, lambda ids: f"/fi/a/{ids.article_slug}",
+                                      lambda ids: f"/fi/a/{ids.article_slug}/feedback/missing",
+                                      script_fields=("comment", "skip")),
 }
 
 

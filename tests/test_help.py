@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from kb.db import session
 from kb.models import Article, ArticleFeedback, SearchLog
+from tests.conftest import translated
 from tests.html_forms import csrf_token
 from tests.html_safety import script_risks
 from tests.xss_payloads import PAYLOADS
@@ -173,9 +174,15 @@ def test_search_filters_by_category_and_paginates(demo_client) -> None:
         assert 'rel="prev"' in page2
 
 
-def test_did_you_mean_for_misspelling(demo_client) -> None:
+def test_a_misspelling_that_finds_nothing_shows_the_corrected_results(demo_client) -> None:
+    """Like "Showing results for …, search instead for …": the correction's results at once."""
     html = demo_client.get("/fi/search", query_string={"q": "palatus"}).get_data(as_text=True)
-    assert "Tarkoititko" in html
+    notice = html.split('<p class="did-you-mean corrected">', 1)[1].split("</p>", 1)[0]
+    assert "Näytetään tulokset haulle" in notice and '<a href="/fi/search?q=palautus">palautus</a>' in notice
+    assert '<a href="/fi/search?q=palatus&amp;as_typed=1">palatus</a>' in notice
+    assert re.search(r'<ol class="results"', html) and 'value="palautus"' in html
+    as_typed = demo_client.get("/fi/search", query_string={"q": "palatus", "as_typed": "1"}).get_data(as_text=True)
+    assert "Tarkoititko" in as_typed and '<ol class="results"' not in as_typed
 
 
 ODD_QUERIES = ['"unbalanced', "(((", "*", "title:x", "body:", "a AND", "NOT", "[a TO z]", "<AND", "x^5",
@@ -199,6 +206,14 @@ def test_empty_search_shows_form_without_logging(demo_client, demo_app) -> None:
     assert demo_client.get("/fi/search", query_string={"q": "   "}).status_code == 200
     with demo_app.app_context():
         assert session().scalar(select(func.count(SearchLog.id))) == before
+
+
+def test_an_empty_search_says_what_to_do(demo_client, demo_app) -> None:
+    html = demo_client.get("/fi/search").get_data(as_text=True)
+    start = html.split('<section class="search-start panel"', 1)[1].split("</section>", 1)[0]
+    assert translated(demo_app, "What are you looking for?") in start
+    assert len(re.findall(r'href="/fi/c/[a-z0-9-]+"', start)) >= 3  # the topics to browse
+    assert 'class="filters"' not in html  # nothing to filter yet
 
 
 def test_search_unavailable_is_503_not_500(demo_client, demo_app, monkeypatch) -> None:

@@ -21,7 +21,7 @@ STAFF = "staff"            # decorated with roles_required
 POLICIES = {
     "static": PUBLIC, "root": PUBLIC, "favicon": PUBLIC,
     "help.home": PUBLIC, "help.category": PUBLIC, "help.article": PUBLIC, "help.search": PUBLIC,
-    "help.feedback": PUBLIC,
+    "help.feedback": PUBLIC, "help.feedback_missing": PUBLIC,
     "api.openapi": PUBLIC, "api.search": PUBLIC, "api.article": PUBLIC, "api.suggest": PUBLIC,
     "api_shop.upsert_order": TOKEN, "api_shop.order_event": TOKEN, "api_shop.create_inquiry": TOKEN,
     "auth.signup": PUBLIC, "auth.login": PUBLIC, "auth.logout": LOGIN, "auth.reset_request": PUBLIC,

@@ -89,6 +89,8 @@ class ArticleFeedback(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     visitor: Mapped[str] = mapped_column(String(64))
     helpful: Mapped[bool]
+    #: What a reader who answered "no" says was missing (shown to editors).
+    comment: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -155,6 +155,8 @@ class Return(Base):
     resolution: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(30))
     comment: Mapped[str] = mapped_column(String(1000), default="")
+    #: For an exchange: what the customer wants instead (size, colour, another product).
+    exchange_for: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -67,6 +67,15 @@ class AlreadySolved(DomainError):
     """The ticket was already solved or closed, or this link was used before."""
 
 
+class ConversationGoesOn(DomainError):
+    """An agent has answered, or the customer has written again, since the automatic answer: the
+    ticket stays open for a person. ``by`` is "reply" (an agent answered) or "customer"."""
+
+    def __init__(self, reference: str, *, by: str):
+        super().__init__(reference)
+        self.by = by
+
+
 class AttachmentRefused(InvalidInput):
     """A file that cannot be attached; ``reason`` is too_many, too_big, empty or type."""
 
@@ -359,8 +368,19 @@ def read_solved_token(secret: str, token: str) -> tuple[int, int]:
     return value[0], value[1]
 
 
+def _since_auto_answer(ticket_id: int):  # type: ignore[no-untyped-def]
+    """Messages from an agent or the customer written after the ticket's first automatic answer."""
+    first_auto = (select(func.min(TicketMessage.id))
+                  .where(TicketMessage.ticket_id == ticket_id, TicketMessage.kind == MessageKind.AUTO)
+                  .scalar_subquery())
+    return select(TicketMessage.kind).where(
+        TicketMessage.ticket_id == ticket_id, TicketMessage.kind.in_([MessageKind.REPLY, MessageKind.CUSTOMER]),
+        TicketMessage.id > func.coalesce(first_auto, 0))
+
+
 def solvable(session: Session, ticket_id: int, article_id: int, *, now: datetime) -> tuple[Ticket, Article]:
-    """The ticket and article of a link; NotFound once expired, AlreadySolved once closed or used."""
+    """The ticket and article of a link; NotFound once expired, AlreadySolved once closed or used,
+    ConversationGoesOn once an agent or the customer has written since the automatic answer."""
     ticket, article = session.get(Ticket, ticket_id), session.get(Article, article_id)
     if ticket is None or article is None or now - ticket.created_at > SOLVED_LINK_MAX_AGE:
         raise NotFound("token")
@@ -368,18 +388,25 @@ def solvable(session: Session, ticket_id: int, article_id: int, *, now: datetime
         ArticleEvent.ticket_id == ticket.id, ArticleEvent.kind == ArticleEventKind.SOLVED))
     if used or ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         raise AlreadySolved(ticket.external_id)
+    kinds = set(session.scalars(_since_auto_answer(ticket.id)))
+    if kinds:
+        raise ConversationGoesOn(ticket.external_id, by="reply" if MessageKind.REPLY in kinds else "customer")
     return ticket, article
 
 
 def solve_by_article(session: Session, ticket_id: int, article_id: int, *, visitor: str, now: datetime) -> Ticket:
-    """Close the ticket as solved by the article, once (a conditional UPDATE settles races)."""
+    """Close the ticket as solved by the article, once (a conditional UPDATE settles races, also with
+    an agent's answer or the customer's message arriving meanwhile)."""
     ticket, article = solvable(session, ticket_id, article_id, now=now)
     result = session.execute(
         update(Ticket).where(Ticket.id == ticket.id,
-                             Ticket.status.not_in([TicketStatus.SOLVED, TicketStatus.CLOSED]))
+                             Ticket.status.not_in([TicketStatus.SOLVED, TicketStatus.CLOSED]),
+                             ~_since_auto_answer(ticket.id).exists())
         .values(status=TicketStatus.SOLVED, solved_at=now, updated_at=now, version=Ticket.version + 1)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
+        session.refresh(ticket)
+        solvable(session, ticket_id, article_id, now=now)  # raises the reason
         raise AlreadySolved(ticket.external_id)
     session.add(ArticleEvent(article_id=article.id, kind=ArticleEventKind.SOLVED, ticket_id=ticket.id,
                              visitor=visitor, created_at=now))

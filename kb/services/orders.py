@@ -8,6 +8,7 @@ way a change and the packing can never both succeed against the same state.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +28,22 @@ class OrderAlreadyPacked(DomainError):
 
 def _owned(email: str) -> object:
     return Order.email == email.strip().lower()
+
+
+#: What an order number may hold once written the way the shop stores it (the import's rule).
+ORDER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def normalise_order_number(typed: str) -> str:
+    """The order number as stored, from what a customer typed: "#102383" and "102 383" are "102383".
+
+    InvalidInput (field ``number``) when nothing like an order number is left, so a typo
+    is answered as a typo and not as an order that does not exist.
+    """
+    number = re.sub(r"\s+", "", typed or "").removeprefix("#")  # \s: also no-break and thin spaces
+    if not ORDER_NUMBER.match(number):
+        raise InvalidInput("not an order number", field="number")
+    return number
 
 
 def customer_order(session: Session, number: str, *, email: str) -> Order:

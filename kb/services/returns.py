@@ -7,6 +7,7 @@ requests end with one return and the others see it as already registered.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,10 @@ from kb.services.errors import DomainError, InvalidInput, NotFound
 REASONS = ("changed_mind", "wrong_size", "not_as_described", "damaged", "faulty", "wrong_item", "other")
 RESOLUTIONS = ("refund", "exchange")
 DEFAULT_WINDOW_DAYS = 14
+#: A fault is not a return under the right of withdrawal but a complaint (reklamaatio): the seller's
+#: liability for defects has no 14-day window, and the shop decides on repair, replacement or refund.
+COMPLAINT_REASONS = ("faulty",)
+EXCHANGE_FOR_MAX = 200
 
 
 class ReturnWindowClosed(DomainError):
@@ -31,6 +36,10 @@ class NotDelivered(DomainError):
     """Only delivered orders can be returned."""
 
 
+class IsComplaint(DomainError):
+    """A faulty product is reported as a complaint, not registered by the customer as a return."""
+
+
 @dataclass(frozen=True)
 class ReturnRequest:
     lines: dict[int, int]  # order line id -> quantity
@@ -38,6 +47,8 @@ class ReturnRequest:
     resolution: str
     comment: str
     idempotency_key: str
+    #: For an exchange: what the customer wants instead.
+    exchange_for: str = ""
 
 
 def last_return_day(order: Order, *, window_days: int, timezone: str) -> date | None:
@@ -59,11 +70,22 @@ def returnable_quantities(session: Session, order: Order) -> dict[int, int]:
 
 
 def check_window(order: Order, *, now: datetime, window_days: int, timezone: str) -> None:
+    """NotDelivered or ReturnWindowClosed when the order cannot be returned at ``now``."""
     if order.status not in (OrderStatus.DELIVERED, OrderStatus.RETURNED) or order.delivered_at is None:
         raise NotDelivered(order.number)
     last = last_return_day(order, window_days=window_days, timezone=timezone)
     if last is not None and now.astimezone(ZoneInfo(timezone)).date() > last:
         raise ReturnWindowClosed(order.number)
+
+
+def check_self_service_reason(reason: str) -> None:
+    """IsComplaint for a reason that customers report as a complaint rather than a return.
+
+    Only the customer's return form asks this: a return that customer service registers
+    after agreeing on a complaint may still give the fault as its reason.
+    """
+    if reason in COMPLAINT_REASONS:
+        raise IsComplaint(reason)
 
 
 def _new_rma() -> str:
@@ -75,8 +97,13 @@ def find_by_key(session: Session, key: str) -> Return | None:
 
 
 def register_return(session: Session, order: Order, request: ReturnRequest, *, now: datetime,
-                    window_days: int = DEFAULT_WINDOW_DAYS, timezone: str = "Europe/Helsinki") -> Return:
-    """Register a return; the same idempotency key returns the return made the first time."""
+                    window_days: int = DEFAULT_WINDOW_DAYS, timezone: str = "Europe/Helsinki",
+                    on_registered: Callable[[Return], None] | None = None) -> Return:
+    """Register a return; the same idempotency key returns the return made the first time.
+
+    ``on_registered`` runs once, in the transaction, for a return registered now (not for a
+    repeated request), so the confirmation mail is queued exactly once.
+    """
     earlier = find_by_key(session, request.idempotency_key)
     if earlier is not None:
         if earlier.order_id != order.id:
@@ -86,6 +113,11 @@ def register_return(session: Session, order: Order, request: ReturnRequest, *, n
         raise InvalidInput("choose a reason from the list", field="reason")
     if request.resolution not in RESOLUTIONS:
         raise InvalidInput("choose refund or exchange", field="resolution")
+    exchange_for = request.exchange_for.strip() if request.resolution == "exchange" else ""
+    if request.resolution == "exchange" and not exchange_for:
+        raise InvalidInput("say what you would like instead", field="exchange_for")
+    if len(exchange_for) > EXCHANGE_FOR_MAX:
+        raise InvalidInput("is too long (200 characters at most)", field="exchange_for")
     if len(request.comment) > 1000:
         raise InvalidInput("is too long (1000 characters at most)", field="comment")
     if not 16 <= len(request.idempotency_key) <= 64:
@@ -105,7 +137,7 @@ def register_return(session: Session, order: Order, request: ReturnRequest, *, n
             raise InvalidInput(f"you can return at most {available[line_id]}", field=f"qty-{line_id}")
     registered = Return(rma=_new_rma(), order_id=order.id, idempotency_key=request.idempotency_key,
                         resolution=request.resolution, reason=request.reason, comment=request.comment.strip(),
-                        created_at=now, updated_at=now,
+                        exchange_for=exchange_for, created_at=now, updated_at=now,
                         lines=[ReturnLine(order_line_id=i, quantity=q) for i, q in sorted(chosen.items())])
     try:
         with session.begin_nested():
@@ -116,6 +148,8 @@ def register_return(session: Session, order: Order, request: ReturnRequest, *, n
             raise
         return earlier
     order.events.append(OrderEvent(kind="return", at=now, source="customer", details={"rma": registered.rma}))
+    if on_registered is not None:
+        on_registered(registered)
     return registered
 
 

@@ -8,7 +8,7 @@ from kb.services import articles as kb_articles
 from kb.services.errors import NotFound
 from kb.services.shop import get_setting
 
-PAGES = ("tracking", "changes", "returns", "invoices")
+PAGES = ("tracking", "changes", "returns", "invoices", "complaints")
 
 
 def help_article(session: Session, page: str, language: str) -> Article | None:

@@ -28,6 +28,7 @@ from kb.services.errors import InvalidInput, NotFound
 from kb.services.opening_hours import WEEKDAYS, Hours, validate_hours
 from kb.services.self_service import PAGES
 from kb.services.shop import get_setting, set_setting
+from kb.services.shop_details import clean_address, clean_business_id
 from kb.services.users import EMAIL_RE, create_user
 
 STAFF_ROLES = (Role.AGENT, Role.EDITOR, Role.MANAGER, Role.ADMIN)
@@ -250,8 +251,8 @@ def list_special_days(session: Session, *, since: date) -> list[SpecialDay]:
 # ---------- shop settings
 
 #: The shop settings admins edit: key -> default.
-SHOP_SETTINGS = {"shop_name": "", "legal_name": "", "return_window_days": "14",
-                 **{f"help_article_{page}": "" for page in PAGES}}
+SHOP_SETTINGS = {"shop_name": "", "legal_name": "", "business_id": "", "shop_address": "", "return_address": "",
+                 "return_window_days": "14", **{f"help_article_{page}": "" for page in PAGES}}
 
 
 def shop_settings(session: Session, *, default_name: str) -> dict[str, str]:
@@ -267,6 +268,9 @@ def update_shop_settings(session: Session, values: Mapping[str, str]) -> None:
         raise InvalidInput("required, at most 120 characters", field="shop_name")
     if len(clean["legal_name"]) > 200:
         raise InvalidInput("at most 200 characters", field="legal_name")
+    clean["business_id"] = clean_business_id(clean["business_id"])
+    for key in ("shop_address", "return_address"):
+        clean[key] = clean_address(values.get(key) or "", field=key)
     days = clean["return_window_days"]
     if not (days.isascii() and days.isdigit()) or len(days) > 3 or not 0 <= int(days) <= 365:
         raise InvalidInput("a whole number of days from 0 to 365", field="return_window_days")

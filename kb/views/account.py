@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    session as flask_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -69,8 +69,13 @@ def _window(order: Order) -> dict:
                                                                    timezone=current_app.config["TIMEZONE"])}
 
 
+def _counts_against_the_limit(response: Response) -> bool:
+    """A malformed order number is a typo, not a guess: it does not use up the visitor's attempts."""
+    return not g.get("malformed_order_number", False)
+
+
 @bp.route("/<lang>/tilaus/seuranta", methods=["GET", "POST"])
-@limiter.limit("10 per 10 minutes", methods=["POST"])
+@limiter.limit("10 per 10 minutes", methods=["POST"], deduct_when=_counts_against_the_limit)
 def track(lang: str):  # type: ignore[no-untyped-def]
     """Guests find their order by order number and e-mail (no hint which one was wrong)."""
     if lang not in current_app.config["LANGUAGES"]:
@@ -80,21 +85,28 @@ def track(lang: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("account.orders"))
     error = None
     if request.method == "POST":
-        number = request.form.get("number", "").strip()[:64]
         email = request.form.get("email", "").strip()[:254]
-        if not order_links.spend_lookup(number, email):
-            security_log.record("order_lookup", "locked", email=email)
-            abort(429)
         try:
-            order_rules.customer_order(session(), number, email=email)
-        except NotFound:
-            error = _("We could not find an order with that number and e-mail address. Check both and try again.")
-        else:
-            order_links.forget_lookup(number, email)
-            guest = dict(flask_session.get(GUEST_KEY, {}))
-            guest[number] = email.lower()
-            flask_session[GUEST_KEY] = dict(list(guest.items())[-10:])
-            return redirect(url_for("account.order", number=number))
+            number = order_rules.normalise_order_number(request.form.get("number", "")[:200])
+        except InvalidInput:
+            number = None
+            g.malformed_order_number = True
+            error = _("That does not look like an order number. You find it in your order confirmation, for "
+                      "example 102383.")
+        if number is not None:
+            if not order_links.spend_lookup(number, email):
+                security_log.record("order_lookup", "locked", email=email)
+                abort(429)
+            try:
+                order_rules.customer_order(session(), number, email=email)
+            except NotFound:
+                error = _("We could not find an order with that number and e-mail address. Check both and try again.")
+    if request.method == "POST" and error is None:
+        order_links.forget_lookup(number, email)
+        guest = dict(flask_session.get(GUEST_KEY, {}))
+        guest[number] = email.lower()
+        flask_session[GUEST_KEY] = dict(list(guest.items())[-10:])
+        return redirect(url_for("account.order", number=number))
     return render_template("account/track.html", error=error, help=help_article(session(), "tracking", lang)), (
         400 if error else 200)
 
@@ -129,13 +141,19 @@ def change(number: str):  # type: ignore[no-untyped-def]
     found = _order(number)
     if not order_links.may_change(found):
         return order_links.ask_for_link(found, action="change")
+    return _change_page(found)
+
+
+def _change_page(found: Order, *, failed: str | None = None, errors: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """The change forms; after a refused change, that form again with what was typed and the field's error."""
     products = session().scalars(select(Product).where(Product.available.is_(True)).order_by(Product.name)).all()
-    return render_template("account/change.html", order=found, products=products,
-                           help=help_article(session(), "changes", _lang()))
+    return render_template("account/change.html", order=found, products=products, failed=failed,
+                           errors=errors or {}, typed=request.form if failed else {},
+                           help=help_article(session(), "changes", _lang())), (400 if failed else 200)
 
 
-def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
-    """Run one change; refusals become a message on the order's page."""
+def _apply(number: str, action, form: str = "") -> Response:  # type: ignore[no-untyped-def]
+    """Run one change; refusals become a message on the order's page, or ``form`` shown again with the error."""
     found = _order(number)
     if not order_links.may_change(found):
         return redirect(url_for("account.change", number=number))
@@ -153,8 +171,11 @@ def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
         return redirect(url_for("account.order", number=number))
     except InvalidInput as error:
         session().rollback()
-        flash(_("Could not change the order: %(message)s", message=error_text(error)), "error")
-        return redirect(url_for("account.change", number=number))
+        if not form:
+            flash(_("Could not change the order: %(message)s", message=error_text(error)), "error")
+            return redirect(url_for("account.change", number=number))
+        return _change_page(_order(number), failed=form,
+                            errors={error.field or "form": error_text(error)})  # type: ignore[return-value]
     except NotFound:
         abort(404)
     commit()
@@ -166,7 +187,8 @@ def _apply(number: str, action) -> Response:  # type: ignore[no-untyped-def]
 def change_address(number: str):  # type: ignore[no-untyped-def]
     """Change the delivery address."""
     data = {k: request.form.get(k, "") for k in order_rules.ADDRESS_FIELDS}
-    return _apply(number, lambda o, v: order_rules.change_address(session(), o, data, now=utcnow(), expected_version=v))
+    return _apply(number, lambda o, v: order_rules.change_address(session(), o, data, now=utcnow(), expected_version=v),
+                  "address")
 
 
 @bp.post("/tilaus/<number>/rivi/<int:line_id>")
@@ -174,7 +196,7 @@ def change_line(number: str, line_id: int):  # type: ignore[no-untyped-def]
     """Change a line's quantity; 0 removes it."""
     quantity = small_int(request.form.get("quantity"), default=-1, maximum=1000)
     return _apply(number, lambda o, v: order_rules.change_quantity(session(), o, line_id, quantity, now=utcnow(),
-                                                                       expected_version=v))
+                                                                       expected_version=v), f"line-{line_id}")
 
 
 @bp.post("/tilaus/<number>/lisaa")
@@ -183,7 +205,7 @@ def add_product(number: str):  # type: ignore[no-untyped-def]
     quantity_value = small_int(request.form.get("quantity", "1"), default=0, maximum=1000)
     sku = request.form.get("sku", "")[:64]
     return _apply(number, lambda o, v: order_rules.add_product(session(), o, sku, quantity_value, now=utcnow(),
-                                                                    expected_version=v))
+                                                                    expected_version=v), "add")
 
 
 @bp.post("/tilaus/<number>/peru")
@@ -218,13 +240,18 @@ def new_return():  # type: ignore[no-untyped-def]
 @bp.route("/tilaus/<number>/palautus", methods=["GET", "POST"])
 def register_return(number: str):  # type: ignore[no-untyped-def]
     """Choose lines, quantities, a reason and refund or exchange; one return per form."""
+    from kb.return_mail import queue_return_mail
+
     found = _order(number)
     if not order_links.may_change(found):
         return order_links.ask_for_link(found, action="return")
     db = session()
     available = return_rules.returnable_quantities(db, found)
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    lang = _lang()
+    complaints = help_article(db, "complaints", lang)
+    blocked = _return_blocker(found)
+    if blocked is None and request.method == "POST":
         lines = {}
         for line in found.lines:
             raw = request.form.get(f"qty-{line.id}", "0") or "0"
@@ -232,17 +259,26 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
         req = return_rules.ReturnRequest(
             lines={k: v for k, v in lines.items() if v}, reason=request.form.get("reason", ""),
             resolution=request.form.get("resolution", ""), comment=request.form.get("comment", ""),
-            idempotency_key=request.form.get("idempotency_key", ""))
+            idempotency_key=request.form.get("idempotency_key", ""),
+            exchange_for=request.form.get("exchange_for", "")[:1000])
+        shop = _shop()
         try:
+            return_rules.check_self_service_reason(req.reason)
             registered = return_rules.register_return(
                 db, found, req, now=utcnow(), window_days=return_window_days(db),
-                timezone=current_app.config["TIMEZONE"])
+                timezone=current_app.config["TIMEZONE"],
+                on_registered=lambda ret: queue_return_mail(ret, shop, language=lang))
         except return_rules.ReturnWindowClosed:
             db.rollback()
-            errors["form"] = _("The return period for this order has ended.")
+            blocked = "closed"
         except return_rules.NotDelivered:
             db.rollback()
-            errors["form"] = _("Products can be returned once the order has been delivered.")
+            blocked = "not_delivered"
+        except return_rules.IsComplaint:
+            db.rollback()
+            errors["reason"] = _("A faulty product is not returned here: it is a complaint, and the period for "
+                                 "returns does not limit it. Tell us about the fault and we will agree on a repair, "
+                                 "a new product or a refund.")
         except InvalidInput as error:
             db.rollback()
             errors[error.field or "form"] = error_text(error)
@@ -250,12 +286,35 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
             abort(404)
         else:
             commit()
-            flash(_("Return %(rma)s registered. Print the return instructions below.", rma=registered.rma), "success")
+            flash(_("Return %(rma)s registered. We sent the return number and the instructions to %(email)s; you "
+                    "can also print them below.", rma=registered.rma, email=found.email), "success")
             return redirect(url_for("account.return_status", rma=registered.rma))
+    refused = request.method == "POST" and (errors or blocked)
     return render_template("account/return_form.html", order=found, available=available, errors=errors,
-                           reasons=return_rules.REASONS, form=request.form, window=_window(found),
+                           reasons=return_rules.REASONS, form=request.form, window=_window(found), blocked=blocked,
+                           complaint_reasons=return_rules.COMPLAINT_REASONS, complaints=complaints,
+                           complaint_link=url_for("contact.form", tilaus=found.number, aihe="warranty"),
                            idempotency_key=request.form.get("idempotency_key") or secrets.token_urlsafe(24),
-                           help=help_article(db, "returns", _lang())), (400 if errors else 200)
+                           help=help_article(db, "returns", lang)), (400 if refused else 200)
+
+
+def _return_blocker(order: Order) -> str | None:
+    """Why the order cannot be returned now ("not_delivered", "closed"), or None."""
+    try:
+        return_rules.check_window(order, now=utcnow(), window_days=return_window_days(session()),
+                                  timezone=current_app.config["TIMEZONE"])
+    except return_rules.NotDelivered:
+        return "not_delivered"
+    except return_rules.ReturnWindowClosed:
+        return "closed"
+    return None
+
+
+def _shop():  # type: ignore[no-untyped-def]
+    """The shop's legal name, business ID and addresses (settings)."""
+    from kb.services.shop_details import shop_details
+
+    return shop_details(session(), default_name=current_app.config["SHOP_NAME"])
 
 
 def _return(rma: str):  # type: ignore[no-untyped-def]
@@ -281,8 +340,11 @@ def return_status(rma: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/palautus/<rma>/ohje")
 def return_label(rma: str):  # type: ignore[no-untyped-def]
-    """Printable return instructions with the RMA number as the label."""
-    return render_template("account/return_label.html", ret=_return(rma))
+    """Printable return instructions with the RMA number as the label, and the shop's return address."""
+    from kb.return_mail import return_steps
+
+    ret = _return(rma)
+    return render_template("account/return_label.html", ret=ret, steps=return_steps(ret.rma), shop=_shop())
 
 
 @bp.route("/tili/palautukset")
@@ -304,23 +366,20 @@ def _invoice(number: str) -> Invoice:
 @bp.route("/lasku/<number>")
 def invoice(number: str):  # type: ignore[no-untyped-def]
     """Printable invoice with the VAT breakdown."""
-    from kb.services.invoices import invoice_totals, vat_breakdown
+    from kb.services.invoices import GENERAL_VAT_BP, PAID, invoice_totals, reference_number, vat_breakdown
 
     inv = _invoice(number)
     return render_template("account/invoice.html", invoice=inv, order=inv.order, vat=vat_breakdown(inv),
-                           totals=invoice_totals(inv))
+                           totals=invoice_totals(inv), shop=_shop(), paid=inv.order.status in PAID,
+                           reference=reference_number(inv.order.number), general_vat_bp=GENERAL_VAT_BP)
 
 
 @bp.route("/lasku/<number>.pdf")
 def invoice_pdf(number: str):  # type: ignore[no-untyped-def]
     """The invoice as a PDF download."""
     from kb.services.invoices import invoice_pdf as render_pdf
-    from kb.services.shop import get_setting
 
     inv = _invoice(number)
-    db = session()
-    shop = {"name": get_setting(db, "legal_name") or get_setting(db, "shop_name", "Neuvo"),
-            "business_id": get_setting(db, "business_id")}
-    pdf = render_pdf(inv, inv.order, shop=shop)
+    pdf = render_pdf(inv, inv.order, shop=_shop().pdf_fields())
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="lasku-{inv.number}.pdf"'})

@@ -102,6 +102,8 @@ def form():  # type: ignore[no-untyped-def]
             form.name.data = current_user.name
     if request.method == "GET" and request.args.get("tilaus"):
         form.order_number.data = request.args["tilaus"][:64]
+    if request.method == "GET" and request.args.get("aihe") in INQUIRY_LABELS:  # e.g. a fault from the return page
+        form.inquiry_type.data = request.args["aihe"]
     db = session()
     if request.method == "POST":
         valid = form.validate_on_submit()
@@ -195,6 +197,8 @@ def solved(token: str):  # type: ignore[no-untyped-def]
         abort(404)
     except intake.AlreadySolved:
         return render_template("contact/solved.html", state="closed"), (409 if request.method == "POST" else 200)
+    except intake.ConversationGoesOn as going_on:
+        return _stays_open(going_on)
     form = FlaskForm()
     if form.validate_on_submit():
         try:
@@ -202,6 +206,9 @@ def solved(token: str):  # type: ignore[no-untyped-def]
         except intake.AlreadySolved:
             db.rollback()
             return render_template("contact/solved.html", state="closed"), 409
+        except intake.ConversationGoesOn as going_on:
+            db.rollback()
+            return _stays_open(going_on)
         commit()
         return render_template("contact/solved.html", state="done", ticket=ticket, article=article)
     return render_template("contact/solved.html", state="ask", ticket=ticket, article=article, form=form), (
@@ -224,6 +231,12 @@ def confirm_sender(token: str):  # type: ignore[no-untyped-def]
     state = "done" if ticket.sender_confirmed_at is not None else "ask"
     return render_template("contact/sender_confirmed.html", state=state, ticket=ticket, form=form), (
         400 if request.method == "POST" else 200)
+
+
+def _stays_open(going_on: intake.ConversationGoesOn):  # type: ignore[no-untyped-def]
+    """The ticket is a conversation with a person now: "this solved it" leaves it open and says why."""
+    return render_template("contact/solved.html", state="open", by=going_on.by, reference=going_on.args[0]), (
+        409 if request.method == "POST" else 200)
 
 
 @bp.route("/kysely/<token>", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from kb.db import commit, session, utcnow
 from kb.models import Article, Role
 from kb.services import article_health, editorial, gap_review, suggestion_runs
 from kb.services.errors import InvalidInput, NotFound
+from kb.services.feedback_comments import missing_notes
 from kb.services.markdown_render import render_markdown
 from kb.services.search_index import drain_outbox, index
 from kb.services.search_log import top_failed_queries
@@ -358,4 +359,4 @@ def article_health_page(article_id: int):  # type: ignore[no-untyped-def]
     now = utcnow()
     figures = article_health.article_figures(session(), [article], start=now - timedelta(days=days), end=now)[0]
     return render_template("editor/article_health.html", article=article, figures=figures, days=days,
-                           periods=HEALTH_PERIODS)
+                           periods=HEALTH_PERIODS, missing=missing_notes(session(), article))

@@ -60,6 +60,11 @@ _EXACT = {
     "give the hours, or mark the day closed": _l("Give the hours, or mark the day closed."),
     "required, at most 120 characters": _l("Required, at most 120 characters."),
     "a whole number of days from 0 to 365": _l("Give a whole number of days from 0 to 365."),
+    "a business ID looks like 1234567-8": _l("Write the business ID in the form 1234567-8."),
+    "at most 6 lines and 300 characters": _l("At most 6 lines and 300 characters."),
+    # returns: exchanges
+    "say what you would like instead": _l("Tell us what you would like instead."),
+    "is too long (200 characters at most)": _l("At most 200 characters."),
 }
 
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [

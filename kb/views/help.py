@@ -1,19 +1,20 @@
 """The public help center: home, categories, articles and search."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, g, redirect, render_template, request,
                    session as flask_session, url_for)
-from flask_babel import gettext as _
 
 from kb.db import commit, session, utcnow
 from kb.extensions import remembered_locale, select_locale
 from kb.security import id_arg, visitor_id
 from kb.services import articles as kb_articles, kb_catalogue
-from kb.services.errors import NotFound
+from kb.services.errors import InvalidInput, NotFound
+from kb.services.feedback_comments import add_missing_note
 from kb.services.search_log import log_search, record_click
-from kb.services.search_index import search_articles
+from kb.services.search_correction import search_or_correct
 from kb.services.shop import contact_channels
 from kb.templating import shop_name
+from kb.views.error_text import error_text
 from search import IndexUnavailable
 
 bp = Blueprint("help", __name__, url_prefix="/<lang>")
@@ -104,31 +105,70 @@ def article(slug: str):  # type: ignore[no-untyped-def]
     if from_search:
         record_click(db, from_search, art, visitor=visitor_id())
     commit()
-    answered = flask_session.get("feedback", [])
     return _render(
         "help/article.html", article=art,
         translations=kb_articles.translations_of(db, art),
         related=kb_catalogue.related(_catalogue(), db, art),
-        feedback_given=art.id in answered,
+        feedback_state=_feedback_state(art.id),
     )
+
+
+ASK_MISSING = "feedback_ask"
+
+
+def _feedback_state(article_id: int) -> str:
+    """"question", "missing" (a "no" waiting for what was missing) or "thanks"."""
+    if flask_session.get(ASK_MISSING) == article_id:
+        return "missing"
+    return "thanks" if article_id in flask_session.get("feedback", []) else "question"
+
+
+def _feedback_answer(art, errors: dict[str, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    """The feedback section alone for the page's script (no reload, no jump), else back to it."""
+    if request.headers.get("X-Requested-With") == "fetch" or errors:
+        return render_template("help/_feedback.html", article=art, feedback_state=_feedback_state(art.id),
+                               errors=errors or {}, typed=request.form.get("comment", "")), status
+    return redirect(url_for("help.article", slug=art.slug) + "#feedback")
+
+
+def _published(slug: str):  # type: ignore[no-untyped-def]
+    try:
+        return kb_articles.published_article(session(), slug)
+    except NotFound:
+        abort(404)
 
 
 @bp.post("/a/<slug>/feedback")
 def feedback(slug: str):  # type: ignore[no-untyped-def]
-    """Record "was this helpful?" once per visitor session."""
+    """Record "was this helpful?" once per visitor session; a "no" asks what was missing."""
     db = session()
-    try:
-        art = kb_articles.published_article(db, slug)
-    except NotFound:
-        abort(404)
+    art = _published(slug)
     helpful = request.form.get("helpful")
     if helpful not in ("yes", "no"):
         abort(400)
-    kb_articles.record_feedback(db, art, visitor=visitor_id(), helpful=helpful == "yes", now=utcnow())
+    new = kb_articles.record_feedback(db, art, visitor=visitor_id(), helpful=helpful == "yes", now=utcnow())
     commit()
     flask_session["feedback"] = [*flask_session.get("feedback", [])[-199:], art.id]
-    flash(_("Thank you for your feedback!"), "success")
-    return redirect(url_for("help.article", slug=art.slug) + "#feedback")
+    if new and helpful == "no":
+        flask_session[ASK_MISSING] = art.id
+    return _feedback_answer(art)
+
+
+@bp.post("/a/<slug>/feedback/missing")
+def feedback_missing(slug: str):  # type: ignore[no-untyped-def]
+    """What was missing from the article, added to the visitor's "no"; empty: skipped."""
+    db = session()
+    art = _published(slug)
+    if request.form.get("skip") != "1" and flask_session.get(ASK_MISSING) == art.id:
+        try:
+            add_missing_note(db, art, visitor=visitor_id(), comment=request.form.get("comment", "")[:5000])
+        except InvalidInput as error:
+            db.rollback()
+            return _feedback_answer(art, {"comment": error_text(error)}, 400)
+        commit()
+    if flask_session.get(ASK_MISSING) == art.id:
+        flask_session.pop(ASK_MISSING)
+    return _feedback_answer(art)
 
 
 @bp.route("/search")
@@ -139,19 +179,23 @@ def search():  # type: ignore[no-untyped-def]
     category_slug = (request.args.get("category") or "")[:80] or None
     page = max(1, min(request.args.get("page", 1, type=id_arg), 1000))
     per_page = current_app.config["SEARCH_PER_PAGE"]
-    results, log_id, unavailable = None, None, False
+    results, log_id, unavailable, typed = None, None, False, None
     if query.strip():
         try:
-            results = search_articles(db, query, language=g.lang, category=category_slug,
-                                      page=page, per_page=per_page)
+            found = search_or_correct(db, query, language=g.lang, category=category_slug, page=page,
+                                      per_page=per_page, as_typed=request.args.get("as_typed") == "1")
         except IndexUnavailable:
             unavailable = True
+        else:
+            results, typed = found.results, found.typed
+            if typed is not None:
+                query = results.query  # the box, the filters and the pages continue with the correction
         if results is not None and page == 1:
             log_id = log_search(db, results.query, language=g.lang, category=category_slug,
                                 result_count=results.total, visitor=visitor_id(), now=utcnow())
             commit()
     categories = kb_articles.categories_with_counts(db, g.lang)
     status = 503 if unavailable else 200
-    return _render("help/search.html", query=query, results=results, log_id=log_id,
+    return _render("help/search.html", query=query, results=results, log_id=log_id, typed=typed,
                            category=category_slug, categories=categories, page=page,
                            per_page=per_page, unavailable=unavailable), status

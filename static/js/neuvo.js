@@ -60,7 +60,10 @@
         e.preventDefault();
         window.location.href = items[active].href;
       } else if (e.key === "Escape") {
+        // close the list only: a search field's own Escape would also empty the query
+        e.preventDefault();
         clear();
+        input.removeAttribute("aria-activedescendant");
       }
     });
     document.addEventListener("click", function (e) { if (!list.contains(e.target) && e.target !== input) clear(); });
@@ -82,5 +85,71 @@
       button.setAttribute("aria-pressed", show ? "true" : "false");
       input.focus();
     });
+  });
+})();
+
+// Form parts that matter for one choice only ("what would you like instead?" for an exchange,
+// the complaint route for a faulty product): data-show-when="NAME=VALUE[,VALUE]". Without
+// JavaScript they are simply always shown.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-show-when]").forEach(function (part) {
+    var rule = part.getAttribute("data-show-when").split("=");
+    var form = part.closest("form");
+    if (!form || rule.length !== 2) return;
+    var values = rule[1].split(",");
+    function update() {
+      var chosen = form.querySelector("[name='" + rule[0] + "']:checked") ||
+        form.querySelector("select[name='" + rule[0] + "']");
+      part.hidden = !(chosen && values.indexOf(chosen.value) !== -1);
+    }
+    form.addEventListener("change", update);
+    update();
+  });
+})();
+
+// "Was this article helpful?": answers are sent in the background and the section is replaced
+// in place, so the page neither reloads nor jumps. Without JavaScript the forms post and the
+// page comes back at #feedback.
+(function () {
+  "use strict";
+  if (!window.fetch || !window.FormData) return;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var section = form.closest("[data-feedback]");
+    if (!section) return;
+    e.preventDefault();
+    var data = new FormData(form);
+    if (e.submitter && e.submitter.name) data.append(e.submitter.name, e.submitter.value);
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+                         headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) {
+        if (!r.ok && r.status !== 400) throw new Error(String(r.status));
+        return r.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("[data-feedback]");
+        if (!fresh) throw new Error("no section");
+        section.replaceWith(fresh);
+        var focus = fresh.querySelector("textarea") || fresh.querySelector("[role=status]");
+        if (focus) {
+          if (!focus.matches("textarea")) focus.setAttribute("tabindex", "-1");
+          focus.focus({ preventScroll: true });
+        }
+      })
+      .catch(function () {  // refused or offline: the plain post still works
+        if (e.submitter && e.submitter.name) {
+          var chosen = document.createElement("input");
+          chosen.type = "hidden";
+          chosen.name = e.submitter.name;
+          chosen.value = e.submitter.value;
+          form.appendChild(chosen);
+        }
+        form.submit();
+      });
   });
 })();

@@ -11,7 +11,7 @@
   the answer does the same work whether or not the address has an account.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-06 03:00:00
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
