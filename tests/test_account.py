@@ -10,12 +10,7 @@ from kb.db import session
 from kb.models import Order, Return
 from tests.conftest import translated
 from tests.html_forms import csrf_token
-
-
-def track(client, number: str, email: str):
-    page = client.get("/fi/tilaus/seuranta")
-    return client.post("/fi/tilaus/seuranta", data={"number": number, "email": email,
-                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
+from tests.order_helpers import track
 
 
 def test_guest_tracks_with_number_and_email(client, create_order) -> None:

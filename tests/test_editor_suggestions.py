@@ -16,7 +16,8 @@ from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleFeedback,
 from tests.auth_helpers import csrf_of, log_in
 from tests.conftest import both_backends, translated
 from tests.editor_helpers import edit_form, get_article, set_status, token
-from tests.test_cli import write_jsonl
+from tests.suggest_helpers import ARTICLES, inquiries
+from tests.cli_helpers import write_jsonl
 
 
 # ---------- suggested articles
@@ -28,8 +29,6 @@ GIFT = ["Voitteko paketoida tilauksen lahjapaperiin?", "Onko teillä lahjapaketo
 @pytest.fixture
 def shop(app, runner, tmp_path: Path) -> list[dict]:
     """The suggester's small shop (tests/test_suggest_cli.py), dated up to now."""
-    from tests.test_suggest_cli import ARTICLES, inquiries
-
     rows = inquiries(utcnow() - timedelta(hours=1))
     assert runner.invoke(args=["import", "articles", str(write_jsonl(tmp_path / "a.jsonl", ARTICLES))]).exit_code == 0
     path = write_jsonl(tmp_path / "q.jsonl", [{k: v for k, v in r.items() if k != "_topic"} for r in rows])

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 
 from kb.db import commit, session, utcnow
 from kb.models import Article, ArticleStatus
-from tests.test_cli import NEUVO, run_neuvo
+from tests.cli_helpers import NEUVO, run_neuvo
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -119,7 +119,7 @@ def test_unicode_digits_in_forms_are_refused_cleanly(client, create_order) -> No
     import re
 
     from tests.html_forms import csrf_token
-    from tests.test_account import track
+    from tests.order_helpers import track
 
     number = create_order(status="paid")
     track(client, number, "aino@example.com")

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from kb.models import Role
+from tests.auth_helpers import sign_in
 from tests.html_forms import csrf_token
 
 PUBLIC = "public"          # anyone
@@ -97,12 +98,6 @@ def owner_urls(app, number: str, rma: str) -> list[tuple[str, str]]:
     return urls
 
 
-def log_in(client, email: str, password: str) -> None:
-    page = client.get("/auth/login").get_data(as_text=True)
-    r = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
-    assert r.status_code == 302, "log-in failed"
-
-
 @pytest.fixture
 def two_customers(app, create_order):
     from kb.db import commit, session, utcnow
@@ -125,8 +120,8 @@ def two_customers(app, create_order):
 def test_other_customer_and_guest_get_404_on_every_owned_url(app, two_customers) -> None:
     number, rma = two_customers
     guest, other, owner = app.test_client(), app.test_client(), app.test_client()
-    log_in(other, "eero@example.com", "pitkä-salasana-1")
-    log_in(owner, "aino@example.com", "pitkä-salasana-1")
+    sign_in(other, "eero@example.com", "pitkä-salasana-1")
+    sign_in(owner, "aino@example.com", "pitkä-salasana-1")
     tokens = {id(guest): csrf_token(guest.get("/fi/tilaus/seuranta").get_data(as_text=True)),
               id(other): csrf_token(other.get("/auth/profile").get_data(as_text=True))}
     for method, url in owner_urls(app, number, rma):
