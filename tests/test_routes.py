@@ -5,12 +5,11 @@ first test, so nobody ships a page that forgot to check who is asking.
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from kb.models import Role
 from tests.auth_helpers import sign_in
+from tests.route_helpers import fill
 from tests.html_forms import csrf_token
 
 PUBLIC = "public"          # anyone
@@ -74,15 +73,6 @@ def test_customers_cannot_open_staff_areas(app) -> None:
             assert roles <= {Role.AGENT, Role.MANAGER}, endpoint
         if endpoint.startswith("editor."):
             assert roles <= {Role.EDITOR}, endpoint
-
-
-def fill(rule, values: dict[str, str]) -> str:
-    url = rule.rule
-    for name in rule.arguments:
-        choice = re.search(rf"<any\(([^,)]+)[^>]*\):{name}>", url)
-        value = choice.group(1).strip() if choice else values.get(name, "1")
-        url = re.sub(rf"<(?:[a-z]+(?:\([^>]*\))?:)?{name}>", value, url)
-    return url
 
 
 def owner_urls(app, number: str, rma: str) -> list[tuple[str, str]]:
