@@ -58,7 +58,7 @@ def imap_configured() -> bool:
 
 def poll_mailbox() -> PollResult:
     """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored and committed."""
-    from kb.services.email_intake import Mailbox, parse_message
+    from kb.services.email_intake import Mailbox, hold_intake_lock, parse_message
 
     config = current_app.config
     mails, uids, skipped = [], [], []
@@ -72,6 +72,7 @@ def poll_mailbox() -> PollResult:
                     uids.append(uid)
                 except InvalidInput as error:
                     skipped.append(f"{uid.decode()}: {error.describe()}")
+            hold_intake_lock(session())
             result, acknowledged = receive_mails(mails)
             commit()
             box.mark_seen(uids)

@@ -17,7 +17,11 @@ Contract:
   :meth:`exclusive` is the per-machine lock that callers hold so that one
   process at a time brings the index up to date.
 * Each ``SearchIndex`` keeps one searcher, guarded by a lock, refreshed after
-  its own writes and when another process commits or swaps the index.
+  its own writes and when another process commits or swaps the index. Whoosh
+  maps segment files into memory; before each use the searcher checks that no
+  file it mapped got shorter (cut under the map, reading it would kill the
+  process with SIGBUS): such an index is closed and reported unavailable, so
+  the caller rebuilds it (:func:`search.storage.shrunk_files`).
 * Searching never raises for typed text (see :mod:`search.query`).
 * Word queries are scored with NumPy by :class:`search.ranking.ArrayScorer`
   (Whoosh's BM25F, whole posting blocks at a time; 10k articles: p99 ~7 ms
@@ -52,7 +56,9 @@ from search.storage import (
     pointer_name,
     pointer_signature,
     read_checkpoint,
+    file_sizes,
     remove_old_generations,
+    shrunk_files,
     unavailable,
     write_checkpoint,
     write_pointer,
@@ -301,10 +307,17 @@ class SearchIndex(QueryExecution):
         if signature is None:
             self._close_searcher()
             raise IndexUnavailable(f"no search index at {self.path}")
+        if self._searcher is not None:
+            shrunk = shrunk_files(self._open.sizes)
+            if shrunk:
+                log.warning("search index files cut short under their memory map at %s: %s", self.path, shrunk)
+                self._close_searcher()
+                raise IndexUnavailable(f"search index files cut short: {', '.join(shrunk)}")
         try:
             if self._searcher is None or signature != self._signature:
                 self._close_searcher()
                 self._searcher = self._open_index().searcher()
+                self._open.sizes = file_sizes(self._searcher._ix.storage.folder)
                 self._signature = signature
             elif not self._searcher.up_to_date():
                 self._reopen()
@@ -324,6 +337,7 @@ class SearchIndex(QueryExecution):
             except Exception:  # a corrupt index may fail even to close
                 log.debug("closing searcher failed", exc_info=True)
         self._searcher, self._signature, self._arrays = None, None, None
+        self._open.sizes = {}
 
     def _open_index(self, location: str | None = None) -> windex.Index:
         location = location or live_dir(self.path)
@@ -388,15 +402,18 @@ class SearchIndex(QueryExecution):
         self._arrays = None
         self._searcher.close()
         self._searcher = ix.searcher()
+        self._open.sizes = file_sizes(ix.storage.folder)
 
 
 class _OpenSearcher:
     """The searcher of a :class:`SearchIndex`, held apart so a finalizer can close it."""
 
-    __slots__ = ("searcher",)
+    __slots__ = ("searcher", "sizes")
 
     def __init__(self) -> None:
         self.searcher: Searcher | None = None
+        #: each file of the searcher's generation -> its size when the searcher mapped it
+        self.sizes: dict[str, int] = {}
 
     def close(self) -> None:
         if self.searcher is not None:
@@ -405,6 +422,7 @@ class _OpenSearcher:
             except Exception:  # a corrupt index may fail even to close
                 log.debug("closing searcher failed", exc_info=True)
             self.searcher = None
+        self.sizes = {}
 
 
 def _cancel(writer: IndexWriter) -> None:

@@ -166,6 +166,47 @@ def build(
     return len(seen)
 
 
+#: Whoosh's compound segment files, the ones it maps into memory (other files it reads with read()).
+MAPPED_SUFFIX = ".seg"
+
+
+def file_sizes(location: str) -> dict[str, int]:
+    """Size of each mapped segment file of generation ``location`` now (taken right after a searcher maps them)."""
+    sizes: dict[str, int] = {}
+    try:
+        entries = list(os.scandir(location))
+    except OSError:
+        return sizes
+    for entry in entries:
+        try:
+            if entry.name.endswith(MAPPED_SUFFIX) and entry.is_file():
+                sizes[entry.path] = entry.stat().st_size
+        except OSError:
+            continue
+    return sizes
+
+
+def shrunk_files(sizes: dict[str, int]) -> list[str]:
+    """The files of ``sizes`` that are now shorter than recorded.
+
+    Whoosh maps segment files into memory and never rewrites one in place: a
+    commit adds new files and a merge deletes old ones (a deleted file stays
+    readable through its map). A file that got shorter was cut under the map,
+    and touching a page past its new end kills the process with SIGBUS, so a
+    reader checks this (one stat a file) before each use of an open searcher.
+    """
+    shrunk = []
+    for path, size in sizes.items():
+        try:
+            if os.stat(path).st_size < size:
+                shrunk.append(path)
+        except FileNotFoundError:  # merged away: the map keeps the old inode alive
+            continue
+        except OSError:
+            shrunk.append(path)
+    return shrunk
+
+
 def unavailable(exc: Exception) -> IndexUnavailable:
     """IndexUnavailable for a Whoosh failure, releasing what the failure left open."""
     message = f"search index unreadable: {type(exc).__name__}: {exc}"

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from kb.db import commit, session
 from kb.models import Ticket, TicketSuggestion
-from tests.auth_helpers import log_in
-from tests.mail_helpers import sent_mail
+from tests.auth_helpers import PASSWORD, sign_in  # noqa: F401  (re-exported for the agent tests)
+from tests.mail_helpers import sent_mail as outbox  # noqa: F401
 
 
-PASSWORD = "correct horse battery"
 CUSTOMER = "aino@example.com"
-
-
-def sign_in(client, email: str) -> None:
-    r = log_in(client, email, PASSWORD)
-    assert r.status_code == 302, r.get_data(as_text=True)
-
-
-def outbox(app) -> list:
-    """The mail the app sent so far (the queue is delivered first)."""
-    return sent_mail(app)
 
 
 def page_part(html: str, start: str, end: str) -> str:

@@ -1,5 +1,5 @@
-"""Helpers shared by the account tests (tests/test_auth.py, tests/test_auth_sessions.py) and
-used by other tests through ``tests.test_auth``: log-in through the real form, CSRF tokens."""
+"""Accounts in tests, for every test module: creating users of any role, logging in through the
+real form, CSRF tokens. The one home of these helpers: test modules import them from here."""
 from __future__ import annotations
 
 from kb.db import commit, session, utcnow
@@ -28,15 +28,25 @@ def log_in(client, email: str = EMAIL, password: str = PASSWORD, *, next_url: st
     return client.post("/auth/login", data=data, environ_base=environ or {})
 
 
+def create_account(app, email: str, role: Role = Role.CUSTOMER, *, password: str = PASSWORD, language: str = "en",
+                   name: str = "") -> int:
+    """A committed user of ``role`` with a password; returns the id."""
+    with app.app_context():
+        user = create_user(session(), email, role=role, password=password, language=language, name=name, now=utcnow())
+        commit()
+        return user.id
+
+
+def sign_in(client, email: str = EMAIL, password: str = PASSWORD) -> None:
+    """Log in through the form; the test stops here if that fails."""
+    response = log_in(client, email, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 def customer_factory(app):
-    """Factory: a customer with a password, committed; returns the id (the ``make_user`` fixture of
-    tests/test_auth.py and tests/test_auth_sessions.py; tests/conftest.py has the agents' one)."""
+    """Factory: a customer with a password, committed; returns the id (the ``make_customer`` fixture)."""
     def make(email: str = EMAIL, password: str = PASSWORD, *, language: str = "fi", name: str = "") -> int:
-        with app.app_context():
-            user = create_user(session(), email, role=Role.CUSTOMER, password=password, language=language,
-                               name=name, now=utcnow())
-            commit()
-            return user.id
+        return create_account(app, email, Role.CUSTOMER, password=password, language=language, name=name)
     return make
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 
 from kb import create_app
@@ -26,8 +27,17 @@ TEST_DATABASE = os.environ.get("NEUVO_TEST_DATABASE", "sqlite")
 DEFAULT_BACKEND = {"sqlite": "sqlite", "postgresql": "postgres"}.get(TEST_DATABASE, "")
 DEMO_DATABASE = "neuvo_demo"
 
-# The session's PostgreSQL cluster and its databases; the multi-server fixtures.
-pytest_plugins = ("tests.postgres_fixtures", "tests.multinode_helpers")
+# The session's PostgreSQL cluster and its databases; the multi-server fixtures; Chromium.
+pytest_plugins = ("tests.postgres_fixtures", "tests.multinode_helpers", "tests.browser_fixtures")
+
+
+# Hypothesis: "ci" (set by .ci/run through NEUVO_HYPOTHESIS_PROFILE, or by a CI service's CI
+# variable) derandomises every property test, so a failure in CI reproduces on the next run and
+# a green run is the same run every time; "dev" explores new examples on each local run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+HYPOTHESIS_PROFILE = os.environ.get("NEUVO_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,8 +45,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"NEUVO_TEST_DATABASE must be 'sqlite' or 'postgresql', not {TEST_DATABASE!r}")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"test database: {TEST_DATABASE} (NEUVO_TEST_DATABASE)"
+#: Fixtures through which a test's database follows NEUVO_TEST_DATABASE (``app``, ``demo_app``,
+#: ``new_database``, ``node``... all depend on one of these).
+RUN_DATABASE_FIXTURES = frozenset({"backend", "demo_template"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test whose database is the run's: only those change when
+    NEUVO_TEST_DATABASE=postgresql, so .ci/run's PostgreSQL stage selects them with ``-m db``."""
+    for item in items:
+        if RUN_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"test database: {TEST_DATABASE} (NEUVO_TEST_DATABASE)",
+            f"hypothesis profile: {HYPOTHESIS_PROFILE} (NEUVO_HYPOTHESIS_PROFILE)"]
 
 
 def _config(instance: Path, url: str) -> dict:
@@ -253,14 +277,12 @@ def translated(app, message: str, language: str = "fi", **values) -> str:
 def make_staff(app):
     """Factory: a user with ``role``; returns the e-mail address (the editor tests' password)."""
     from kb.models import Role
-    from kb.services.users import create_user
+    from tests.auth_helpers import create_account
     from tests.editor_helpers import PASSWORD
 
     def make(role: Role = Role.EDITOR, email: str | None = None) -> str:
         email = email or f"{role.value}@tupa.example"
-        with app.app_context():
-            create_user(session(), email, role=role, password=PASSWORD, now=utcnow())
-            commit()
+        create_account(app, email, role, password=PASSWORD)
         return email
     return make
 
@@ -279,20 +301,22 @@ def editor(client, make_staff):
 
 @pytest.fixture
 def make_user(app):
-    """Factory: a committed user of ``role``; returns the id (the agent tests' password).
-
-    tests/test_auth.py and tests/test_auth_sessions.py override it with their customer factory."""
+    """Factory: a committed user of ``role``; returns the id (the agent tests' password)."""
     from kb.models import Role
-    from kb.services.users import create_user
     from tests.agent_helpers import PASSWORD
+    from tests.auth_helpers import create_account
 
     def make(email: str, role: Role = Role.AGENT, *, name: str = "") -> int:
-        with app.app_context():
-            user = create_user(session(), email, role=role, password=PASSWORD, name=name, language="en",
-                               now=utcnow())
-            commit()
-            return user.id
+        return create_account(app, email, role, password=PASSWORD, name=name)
     return make
+
+
+@pytest.fixture
+def make_customer(app):
+    """Factory: a committed customer (defaults: tests.auth_helpers.EMAIL and PASSWORD, Finnish); returns the id."""
+    from tests.auth_helpers import customer_factory
+
+    return customer_factory(app)
 
 
 @pytest.fixture

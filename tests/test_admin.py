@@ -11,30 +11,22 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from kb.db import commit, session, utcnow
+from kb.db import commit, session
 from kb.models import Channel, ChannelKind, Role, Setting, SpecialDay, User
 from kb.services.shop import get_setting
-from kb.services.users import create_user
+from tests.auth_helpers import create_account, csrf_of, log_in
 from tests.conftest import both_backends, translated
-from tests.test_auth import csrf_of, log_in, outbox
+from tests.mail_helpers import sent_mail as outbox
 
-PASSWORD = "correct horse battery"
 ADMIN = "admin@example.fi"
 SETTINGS_PAGES = ["/admin/users", "/admin/channels", "/admin/channels/new", "/admin/special-days", "/admin/settings"]
 WEEK = {f"hours_{day}": "" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
-def make_user(app, email: str, role: Role, *, password: str = PASSWORD) -> int:
-    with app.app_context():
-        user = create_user(session(), email, role=role, password=password, language="en", now=utcnow())
-        commit()
-        return user.id
-
-
 @pytest.fixture
 def admin(app):
     """A logged-in admin's client."""
-    make_user(app, ADMIN, Role.ADMIN)
+    create_account(app, ADMIN, Role.ADMIN)
     client = app.test_client()
     assert log_in(client, ADMIN).status_code == 302
     return client
@@ -60,8 +52,8 @@ def channel_form(**fields: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.EDITOR, Role.AGENT, Role.MANAGER])
 def test_settings_are_for_admins_only(app, role) -> None:
-    make_user(app, "someone@example.fi", role)
-    target = make_user(app, "other@example.fi", Role.AGENT)
+    create_account(app, "someone@example.fi", role)
+    target = create_account(app, "other@example.fi", Role.AGENT)
     client = app.test_client()
     log_in(client, "someone@example.fi")
     for url in SETTINGS_PAGES:
@@ -82,7 +74,7 @@ def test_guests_are_sent_to_log_in(client) -> None:
 
 def test_every_settings_post_needs_csrf(app, admin) -> None:
     """Generated from the URL map: a new POST route under /admin is checked too."""
-    target = make_user(app, "agent@example.fi", Role.AGENT)
+    target = create_account(app, "agent@example.fi", Role.AGENT)
     with app.app_context():
         session().add(Channel(kind=ChannelKind.CHAT, labels={"fi": "Chat"}, hours={}))
         session().add(SpecialDay(day=datetime(2026, 12, 24).date(), hours=[], notes={}))
@@ -152,7 +144,7 @@ def test_add_user_refuses_bad_input(app, admin, fields, message) -> None:
 
 @both_backends
 def test_change_role(app, admin) -> None:
-    agent = make_user(app, "agent@example.fi", Role.AGENT)
+    agent = create_account(app, "agent@example.fi", Role.AGENT)
     r = admin.post(f"/admin/users/{agent}/role", data={"csrf_token": token(admin), "role": "manager"})
     assert r.status_code == 302
     with app.app_context():
@@ -171,7 +163,7 @@ def test_change_role(app, admin) -> None:
 
 @both_backends
 def test_disabling_logs_the_user_out(app, admin) -> None:
-    agent = make_user(app, "agent@example.fi", Role.AGENT)
+    agent = create_account(app, "agent@example.fi", Role.AGENT)
     theirs = app.test_client()
     log_in(theirs, "agent@example.fi")
     assert theirs.get("/admin/dashboard").status_code == 200
@@ -195,7 +187,7 @@ def test_admin_cannot_lock_the_shop_out(app, admin) -> None:
     for value in ("0", "maybe"):
         r = admin.post(f"/admin/users/{me}/active", data={"csrf_token": token(admin), "active": value})
         assert r.status_code == 400
-    other = make_user(app, "admin2@example.fi", Role.ADMIN)
+    other = create_account(app, "admin2@example.fi", Role.ADMIN)
     # two admins: one may disable the other, but then not the last one (themselves)
     assert admin.post(f"/admin/users/{other}/active", data={"csrf_token": token(admin), "active": "0"}).status_code == 302
     with app.app_context():

@@ -69,7 +69,7 @@ def test_template_syntax_in_input_is_shown_as_typed(client) -> None:
 
 def test_order_and_invoice_pages_are_not_cached(client, create_order) -> None:
     """ASVS 8.2.1: pages with a customer's address, orders and invoices carry Cache-Control: no-store."""
-    from tests.test_account import track
+    from tests.order_helpers import track
 
     number = create_order()
     track(client, number, "aino@example.com")

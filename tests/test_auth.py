@@ -19,20 +19,15 @@ from kb.services.errors import InvalidInput
 from kb.services.mail import MailTransport, build_message, read_outbox
 from kb.services.users import create_user
 from kb.views.auth import safe_next
-from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, customer_factory, form_token, get_user, log_in
+from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, form_token, get_user, log_in
 from tests.conftest import both_backends, translated
-from tests.mail_helpers import sent_mail
+from tests.mail_helpers import sent_mail as outbox
 
 
 GENERIC_FAILURE = "The e-mail address or the password is not correct."  # msgid: see translated()
 
 
-# ---------- helpers (csrf_of, log_in and outbox are also used by other test modules)
-
-def outbox(app) -> list[EmailMessage]:
-    """The mail the app sent so far (the queue is delivered first)."""
-    return sent_mail(app)
-
+# ---------- helpers
 
 def reset_link(message: EmailMessage) -> str:
     match = re.search(r"http://localhost(/auth/reset/[A-Za-z0-9_\-]+)", message.get_content())
@@ -43,12 +38,6 @@ def reset_link(message: EmailMessage) -> str:
 def without_tokens(html: str) -> str:
     """A page with its per-request CSRF token removed, for comparing two answers."""
     return re.sub(r'name="csrf_token"( type="hidden")? value="[^"]+"', "", html)
-
-
-@pytest.fixture
-def make_user(app):
-    """Factory: a customer with a password, committed; returns the id."""
-    return customer_factory(app)
 
 
 # ---------- sign-up, log-in, profile
@@ -83,8 +72,8 @@ def test_signup_login_and_change_language(app, client) -> None:
 
 
 @both_backends
-def test_signup_with_a_taken_address_reveals_nothing(app, client, make_user) -> None:
-    user_id = make_user()
+def test_signup_with_a_taken_address_reveals_nothing(app, client, make_customer) -> None:
+    user_id = make_customer()
     answers = []
     for address in ("uusi@example.fi", EMAIL):
         r = client.post("/auth/signup", data={"csrf_token": form_token(client, "/auth/signup"), "email": address,
@@ -139,8 +128,8 @@ def test_forms_carry_autocomplete_hints(client) -> None:
 
 
 @both_backends
-def test_wrong_password_and_unknown_address_answer_alike(app, client, make_user) -> None:
-    make_user()
+def test_wrong_password_and_unknown_address_answer_alike(app, client, make_customer) -> None:
+    make_customer()
     wrong = log_in(client, EMAIL, "wrong password!")
     unknown = log_in(client, "nobody@example.fi", "wrong password!")
     assert wrong.status_code == unknown.status_code == 200
@@ -157,17 +146,17 @@ def test_profile_needs_log_in(client) -> None:
     assert r.headers["Location"] == "/auth/login?next=%2Fauth%2Fprofile"
 
 
-def test_log_in_follows_a_local_next(client, make_user) -> None:
-    make_user()
+def test_log_in_follows_a_local_next(client, make_customer) -> None:
+    make_customer()
     r = log_in(client, next_url="/auth/profile?tab=1")
     assert r.headers["Location"] == "/auth/profile?tab=1"
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https://evil.example",
                                     "/\t/evil.example", "evil.example", "javascript:alert(1)", "/ok\\..\\x"])
-def test_log_in_refuses_a_foreign_next(client, make_user, target: str) -> None:
+def test_log_in_refuses_a_foreign_next(client, make_customer, target: str) -> None:
     assert safe_next(target) is None
-    make_user()
+    make_customer()
     form = client.get("/auth/login", query_string={"next": target}).get_data(as_text=True)
     assert 'name="next" type="hidden" value=""' in form
     r = log_in(client, next_url=target)
@@ -177,8 +166,8 @@ def test_log_in_refuses_a_foreign_next(client, make_user, target: str) -> None:
 # ---------- password reset
 
 @both_backends
-def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_user) -> None:
-    user_id = make_user()
+def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_customer) -> None:
+    user_id = make_customer()
     elsewhere = app.test_client()
     log_in(elsewhere)
 
@@ -225,8 +214,8 @@ def test_password_reset_by_mail_works_once_and_ends_sessions(app, client, make_u
 
 
 @both_backends
-def test_reset_for_an_unknown_address_says_the_same_and_sends_nothing(app, client, make_user) -> None:
-    make_user()
+def test_reset_for_an_unknown_address_says_the_same_and_sends_nothing(app, client, make_customer) -> None:
+    make_customer()
     pages = []
     for address in (EMAIL, "nobody@example.fi"):
         r = client.post("/auth/reset", data={"csrf_token": form_token(client, "/auth/reset"), "email": address})
@@ -236,8 +225,8 @@ def test_reset_for_an_unknown_address_says_the_same_and_sends_nothing(app, clien
     assert [m["To"] for m in outbox(app)] == [EMAIL]
 
 
-def test_expired_reset_link_is_refused(app, client, make_user) -> None:
-    make_user()
+def test_expired_reset_link_is_refused(app, client, make_customer) -> None:
+    make_customer()
     with app.app_context():
         issued = accounts.start_password_reset(session(), EMAIL, now=utcnow() - timedelta(minutes=61))
         commit()
@@ -246,8 +235,8 @@ def test_expired_reset_link_is_refused(app, client, make_user) -> None:
     assert r.status_code == 404 and expired in r.get_data(as_text=True)
 
 
-def test_reset_token_expires_after_an_hour(app, make_user) -> None:
-    make_user()
+def test_reset_token_expires_after_an_hour(app, make_customer) -> None:
+    make_customer()
     start = utcnow()
     with app.app_context():
         db = session()
@@ -263,8 +252,8 @@ def test_reset_token_expires_after_an_hour(app, make_user) -> None:
             accounts.finish_password_reset(db, second.token, "yet another one", now=start + timedelta(minutes=59))
 
 
-def test_reset_with_a_short_password_keeps_the_token(app, make_user) -> None:
-    make_user()
+def test_reset_with_a_short_password_keeps_the_token(app, make_customer) -> None:
+    make_customer()
     now = utcnow()
     with app.app_context():
         db = session()
@@ -278,8 +267,8 @@ def test_reset_with_a_short_password_keeps_the_token(app, make_user) -> None:
             accounts.check_reset_token(db, "x" * 500, now=now)
 
 
-def test_authenticate_refuses_disabled_and_passwordless_accounts(app, make_user) -> None:
-    user_id = make_user()
+def test_authenticate_refuses_disabled_and_passwordless_accounts(app, make_customer) -> None:
+    user_id = make_customer()
     now = utcnow()
     with app.app_context():
         db = session()

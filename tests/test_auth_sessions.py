@@ -12,17 +12,12 @@ from kb import create_app
 from kb.db import commit, database, session, utcnow
 from kb.models import Role
 from kb.services.users import create_user
-from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, customer_factory, form_token, get_user, log_in
+from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, form_token, get_user, log_in
 from tests.conftest import _config, both_backends, translated
 from tests.mail_helpers import sent_mail as outbox
 
 
 # ---------- helpers
-
-@pytest.fixture
-def make_user(app):
-    """Factory: a customer with a password, committed; returns the id."""
-    return customer_factory(app)
 
 
 def log_out(client):
@@ -45,8 +40,8 @@ def test_logout_over_get_is_not_allowed(client) -> None:
     assert client.get("/auth/logout").status_code == 405
 
 
-def test_login_and_logout_without_csrf_token_are_refused(client, make_user) -> None:
-    make_user()
+def test_login_and_logout_without_csrf_token_are_refused(client, make_customer) -> None:
+    make_customer()
     client.get("/auth/login")
     r = client.post("/auth/login", data={"email": EMAIL, "password": PASSWORD})
     assert r.status_code == 400
@@ -57,8 +52,8 @@ def test_login_and_logout_without_csrf_token_are_refused(client, make_user) -> N
 
 
 @both_backends
-def test_cookie_replay_after_logout_fails(app, client, make_user) -> None:
-    user_id = make_user()
+def test_cookie_replay_after_logout_fails(app, client, make_customer) -> None:
+    user_id = make_customer()
     log_in(client, remember=True)
     captured = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
     r = log_out(client)
@@ -74,8 +69,8 @@ def test_cookie_replay_after_logout_fails(app, client, make_user) -> None:
 
 
 @both_backends
-def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, make_user) -> None:
-    make_user()
+def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, make_customer) -> None:
+    make_customer()
     other = app.test_client()
     log_in(client)
     log_in(other)
@@ -97,8 +92,8 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, client, mak
         app, "Your %(shop)s password was changed", shop=app.config["SHOP_NAME"]) == notice["Subject"]
 
 
-def test_password_change_needs_the_current_password(app, client, make_user) -> None:
-    user_id = make_user()
+def test_password_change_needs_the_current_password(app, client, make_customer) -> None:
+    user_id = make_customer()
     log_in(client)
     before = get_user(app, user_id)
     page = client.get("/auth/profile").get_data(as_text=True)
@@ -112,8 +107,8 @@ def test_password_change_needs_the_current_password(app, client, make_user) -> N
     assert client.get("/auth/profile").status_code == 200
 
 
-def test_login_starts_a_new_session(client, make_user) -> None:
-    make_user()
+def test_login_starts_a_new_session(client, make_customer) -> None:
+    make_customer()
     client.get("/auth/login")
     with client.session_transaction() as sess:
         sess["visitor"] = "anonymous-visitor"
@@ -132,8 +127,8 @@ def test_login_starts_a_new_session(client, make_user) -> None:
 
 @pytest.mark.parametrize("stamps", [{"auth_seen": -3 * 3600}, {"auth_started": -13 * 3600}],
                          ids=["idle", "absolute"])
-def test_sessions_expire_when_idle_and_after_twelve_hours(client, make_user, stamps: dict) -> None:
-    make_user()
+def test_sessions_expire_when_idle_and_after_twelve_hours(client, make_customer, stamps: dict) -> None:
+    make_customer()
     log_in(client)
     with client.session_transaction() as sess:
         for key, delta in stamps.items():
@@ -144,8 +139,8 @@ def test_sessions_expire_when_idle_and_after_twelve_hours(client, make_user, sta
         assert "_user_id" not in sess
 
 
-def test_remembered_log_in_outlives_the_idle_timeout(client, make_user) -> None:
-    make_user()
+def test_remembered_log_in_outlives_the_idle_timeout(client, make_customer) -> None:
+    make_customer()
     log_in(client, remember=True)
     with client.session_transaction() as sess:
         sess["auth_seen"] = int(time.time()) - 3 * 3600
@@ -156,8 +151,8 @@ def test_remembered_log_in_outlives_the_idle_timeout(client, make_user) -> None:
         assert sess["auth_remember"] is True
 
 
-def test_header_offers_log_in_then_a_log_out_form(client, make_user) -> None:
-    make_user()
+def test_header_offers_log_in_then_a_log_out_form(client, make_customer) -> None:
+    make_customer()
     html = client.get("/fi/").get_data(as_text=True)
     assert 'href="/auth/login?next=/fi/"' in html and "/auth/logout" not in html
     log_in(client)

@@ -16,9 +16,9 @@ from kb.models import Article, Order, Product, Ticket, TicketSuggestion
 from kb.services import batches
 from kb.services.batches import batched
 from tests.conftest import both_backends
-from tests.test_cli import write_jsonl
-from tests.test_orders_api import order_row
-from tests.test_suggest_cli import ARTICLES
+from tests.cli_helpers import write_jsonl
+from tests.order_helpers import order_row
+from tests.suggest_helpers import ARTICLES
 
 
 def test_batched_keeps_order_and_bounds_each_batch():

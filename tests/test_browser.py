@@ -1,61 +1,11 @@
 """Real Chromium (Debian's package) driven by Playwright against a live server."""
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from collections.abc import Iterator
-
 import pytest
-from werkzeug.serving import make_server
+
+from tests.browser_fixtures import browser_log_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        if os.environ.get("NEUVO_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (NEUVO_REQUIRE_BROWSER) but not installed")
-        pytest.skip("chromium not installed")
-    return path
-
-
-@pytest.fixture
-def live_server(demo_app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-def _cut_off(text: str) -> bool:
-    """A request the browser dropped because the test navigated on (not an error of the app)."""
-    return text.startswith("Failed to load resource: net::") and "status of" not in text
-
-
-@pytest.fixture
-def page(chromium_path: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        context = browser.new_context(locale="fi-FI")
-        errors: list[str] = []
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
-        yield page
-        page.wait_for_load_state("networkidle")
-        browser.close()
-        assert errors == [], errors
 
 
 def test_home_search_as_you_type_and_results(page, live_server: str) -> None:
@@ -101,21 +51,13 @@ def test_password_can_be_shown_while_typing(page, live_server: str) -> None:
     assert field.get_attribute("type") == "password" and button.get_attribute("aria-pressed") == "false"
 
 
-def log_in(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/auth/login")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(password)
-    page.locator("form[action='/auth/login'] button[type=submit]").click()
-    page.wait_for_load_state()
-
-
 def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code(page, live_server: str) -> None:
     """The QR code renders under the page's CSP; the key on the page makes codes an app accepts."""
     import pyotp
 
     from kb.services.demo import DEMO_STAFF_PASSWORD
 
-    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/auth/two-step/setup")
     qr = page.locator("img.qr-code")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -126,7 +68,7 @@ def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code
     assert len(codes) == 10
 
     page.context.clear_cookies()
-    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     assert page.url.endswith("/auth/two-step")
     page.locator("input[name=code]").fill(codes[0])
     page.locator("form[action='/auth/two-step'] button[type=submit]").click()
@@ -138,7 +80,7 @@ def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code
 def test_customer_tracks_an_order_registers_a_return_and_downloads_an_invoice(page, live_server: str) -> None:
     from kb.services.demo import DEMO_CUSTOMER_PASSWORD
 
-    log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
+    browser_log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
     page.goto(live_server + "/tili/tilaukset")
     orders = page.locator("table.data tbody tr")
     assert orders.count() >= 4
@@ -176,7 +118,7 @@ def run_worker_round(app) -> None:
 def test_editor_turns_a_suggested_topic_into_a_published_article(page, live_server: str, demo_app) -> None:
     from kb.services.demo import DEMO_STAFF_PASSWORD
 
-    log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/editor/suggestions")
     page.locator("form[action$='/suggestions/refresh'] button").click()
     page.wait_for_load_state()
@@ -210,7 +152,7 @@ def test_contact_form_to_agent_reply_to_survey(page, live_server: str, demo_app)
     from tests.mail_helpers import sent_mail
 
     # the customer writes; suggestions appear while typing
-    log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
+    browser_log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
     page.goto(live_server + "/yhteydenotto")
     page.locator("select[name=inquiry_type]").select_option("return")
     page.locator("input[name=subject]").fill("Palautus")
@@ -222,7 +164,7 @@ def test_contact_form_to_agent_reply_to_survey(page, live_server: str, demo_app)
     page.locator("form.inline-form button.link-button").click()  # log out
 
     # the agent finds it, sees the order and the suggestion, inserts the linked answer, solves
-    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/agent/?sort=newest")
     page.locator("tr.ticket-row", has_text=reference).locator("a").first.click()
     assert page.locator("[data-order-status]").count() == 1

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.test_browser import _cut_off, chromium_path, live_server, log_in  # noqa: F401 - fixtures
+from tests.browser_fixtures import browser_log_in, cut_off
 from tests.xss_payloads import ATTACKER, BROWSER_PAYLOADS, MARK
 
 pytestmark = pytest.mark.browser
@@ -57,13 +57,13 @@ class Watch:
 
     def problems(self) -> list[str]:
         # an external image in Markdown is allowed markup; the policy keeps the browser from fetching it
-        blocked = [m for m in self.console_errors if not _cut_off(m) and not IMAGE_BLOCKED.search(m)]
+        blocked = [m for m in self.console_errors if not cut_off(m) and not IMAGE_BLOCKED.search(m)]
         return [*(f"dialog: {d}" for d in self.dialogs), *(f"request: {r}" for r in self.foreign_requests),
                 *(f"console: {m}" for m in blocked)]
 
 
 @pytest.fixture
-def browser_page(chromium_path: str, live_server: str) -> Iterator[tuple]:  # noqa: F811 - fixtures from test_browser
+def browser_page(chromium_path: str, live_server: str) -> Iterator[tuple]:
     from playwright.sync_api import sync_playwright
 
     own = urlsplit(live_server).netloc
@@ -122,7 +122,7 @@ def poisoned(demo_app, tmp_path: Path) -> dict[str, str]:
     return {"reference": sent.headers["Location"].rsplit("/", 1)[1], "category": slugify(CATEGORY)}
 
 
-def test_article_body_title_tags_and_category_stay_inert(browser_page, live_server: str, poisoned) -> None:  # noqa: F811
+def test_article_body_title_tags_and_category_stay_inert(browser_page, live_server: str, poisoned) -> None:
     page, watch = browser_page
     for url in (f"/fi/a/{ARTICLE}", f"/fi/c/{poisoned['category']}", "/fi/search?q=palautus+ohje",
                 f"/api/v1/articles/{ARTICLE}"):
@@ -132,11 +132,11 @@ def test_article_body_title_tags_and_category_stay_inert(browser_page, live_serv
     assert "Palautusohje." in page.locator("article").inner_text()  # the article itself is shown
 
 
-def test_editor_pages_and_live_preview_stay_inert(browser_page, live_server: str, poisoned) -> None:  # noqa: F811
+def test_editor_pages_and_live_preview_stay_inert(browser_page, live_server: str, poisoned) -> None:
     from kb.services.demo import DEMO_STAFF_PASSWORD
 
     page, watch = browser_page
-    log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/editor/articles?q=xss")
     assert_inert(page, watch, "article list")
     page.locator("a[href*='/editor/articles/']", has_text="Palautus").first.click()
@@ -151,11 +151,11 @@ def test_editor_pages_and_live_preview_stay_inert(browser_page, live_server: str
     assert_inert(page, watch, "live preview")
 
 
-def test_ticket_fields_stay_inert_for_agents(browser_page, live_server: str, poisoned) -> None:  # noqa: F811
+def test_ticket_fields_stay_inert_for_agents(browser_page, live_server: str, poisoned) -> None:
     from kb.services.demo import DEMO_STAFF_PASSWORD
 
     page, watch = browser_page
-    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/agent/?sort=newest")
     row = page.locator("tr.ticket-row", has_text=poisoned["reference"])
     assert row.count() == 1
@@ -167,7 +167,7 @@ def test_ticket_fields_stay_inert_for_agents(browser_page, live_server: str, poi
 
 
 @pytest.mark.parametrize("chunk", range(2))
-def test_search_queries_stay_inert(browser_page, live_server: str, poisoned, chunk: int) -> None:  # noqa: F811
+def test_search_queries_stay_inert(browser_page, live_server: str, poisoned, chunk: int) -> None:
     page, watch = browser_page
     payloads = BROWSER_PAYLOADS[chunk::2]
     for payload in payloads:

@@ -1,11 +1,7 @@
 """The `neuvo` commands, run for real (CliRunner in-process, and the installed script)."""
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,15 +9,8 @@ from sqlalchemy import create_engine, func, select
 
 from kb.db import session
 from kb.models import Article, Role, User
+from tests.cli_helpers import run_neuvo, write_jsonl
 from tests.conftest import both_backends
-
-NEUVO = shutil.which("neuvo", path=str(Path(sys.executable).parent)) or "neuvo"
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
-
 
 ARTICLES = [
     {"slug": "toimitusajat", "title": "Toimitusajat", "body": "Toimitamme **1–3** arkipäivässä.",
@@ -155,17 +144,6 @@ def test_corrupt_index_is_rebuilt_on_first_search(app, create_article, client) -
             f.write_bytes(b"garbage")
     html = client.get("/fi/search?q=palautus").get_data(as_text=True)
     assert "/fi/a/palautukset" in html
-
-
-def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
-              database_url: str | None = None) -> subprocess.CompletedProcess:
-    """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
-    env.update(NEUVO_INSTANCE_PATH=str(instance))
-    if database_url is not None:
-        env.update(NEUVO_DATABASE_URL=database_url)
-    return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300,
-                          check=False)
 
 
 def test_demo_refuses_to_mix_into_a_shops_own_content(app, runner, create_article) -> None:

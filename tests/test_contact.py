@@ -18,7 +18,7 @@ from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Channel, Chan
 from kb.services import intake
 from kb.services.shop import set_setting
 from kb.services.users import create_user
-from tests.auth_helpers import csrf_of
+from tests.auth_helpers import PASSWORD, sign_in
 from tests.conftest import _config, both_backends, translated
 from tests.contact_helpers import EN, outbox
 from tests.html_safety import script_risks
@@ -26,7 +26,6 @@ from tests.html_forms import csrf_token
 from tests.xss_payloads import PAYLOADS
 
 
-PASSWORD = "correct horse battery"
 STATED = "We reply within one working day"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -87,12 +86,6 @@ def customer(app):
         commit()
 
 
-def log_in(client, email: str = "aino@example.com") -> None:
-    page = client.get("/auth/login").get_data(as_text=True)
-    r = client.post("/auth/login", data={"csrf_token": csrf_of(page), "email": email, "password": PASSWORD})
-    assert r.status_code == 302
-
-
 # ---------- sending the form
 
 @both_backends
@@ -131,7 +124,7 @@ def test_confirmation_is_only_for_the_sender(app, client, shop) -> None:
 
 
 def test_customer_email_is_fixed_and_ticket_linked_to_the_account(app, client, shop, customer) -> None:
-    log_in(client)
+    sign_in(client, "aino@example.com")
     page = client.get("/yhteydenotto", headers=EN).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="email"[^>]*readonly', page) and 'value="aino@example.com"' in page
     r = send(client, form_data(email="someone@else.example"))
@@ -167,7 +160,7 @@ def test_bad_input_is_shown_on_the_field_and_nothing_stored(app, client, shop, f
 def test_someone_elses_order_number_is_refused(app, client, shop, customer, create_order) -> None:
     theirs = create_order("eero@example.com")
     mine = create_order("aino@example.com")
-    log_in(client)
+    sign_in(client, "aino@example.com")
     r = send(client, form_data(order_number=theirs))
     assert r.status_code == 400 and "We could not find this order among your orders." in r.get_data(as_text=True)
     assert send(client, form_data(order_number="424242")).status_code == 400
@@ -267,7 +260,7 @@ def test_change_question_about_a_packed_order_points_to_returns(app, client, sho
 def test_change_question_about_a_changeable_order_points_to_the_change_page(app, client, shop, customer,
                                                                             create_order) -> None:
     number = create_order("aino@example.com", status="paid")
-    log_in(client)
+    sign_in(client, "aino@example.com")
     r = send(client, form_data(inquiry_type="order", message="Can I change the colour in my order, please?"))
     html = client.get(r.headers["Location"], headers=EN).get_data(as_text=True)
     assert f"Your order {number} can still be changed." in html

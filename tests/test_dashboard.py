@@ -14,17 +14,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from kb.db import commit, session, utcnow
+from kb.db import commit, session
 from kb.models import (ArticleEvent, ArticleEventKind, ChannelKind, MessageKind, Role, SearchLog, SurveyResponse,
                        Ticket, TicketMessage, TicketStatus)
 from kb.services import metrics
 from kb.services.demo import DEMO_STAFF_PASSWORD
 from kb.services.errors import InvalidInput
-from kb.services.users import create_user
+from tests.auth_helpers import create_account, log_in
 from tests.conftest import both_backends
-from tests.test_auth import log_in
 
-PASSWORD = "correct horse battery"
 FIRST, LAST = "2026-03-02", "2026-03-08"
 #: The fixture's period in UTC: Monday 2 March 00:00 up to Monday 9 March 00:00.
 PERIOD = metrics.Period(datetime(2026, 3, 2, tzinfo=timezone.utc), datetime(2026, 3, 9, tzinfo=timezone.utc))
@@ -36,13 +34,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
 
 
-def make_staff(app, email: str, role: Role, *, language: str = "en") -> int:
-    with app.app_context():
-        user = create_user(session(), email, role=role, password=PASSWORD, language=language, now=utcnow())
-        commit()
-        return user.id
-
-
 @pytest.fixture
 def figures(app, create_article):
     """Eight tickets (six in the period), replies, surveys, article events and searches.
@@ -51,9 +42,9 @@ def figures(app, create_article):
     shop's zone (Helsinki, UTC+2 in March) as in UTC.
     """
     article_id = create_article()
-    agent1 = make_staff(app, "agent1@example.fi", Role.AGENT)
-    agent2 = make_staff(app, "agent2@example.fi", Role.AGENT)
-    make_staff(app, "manager@example.fi", Role.MANAGER)
+    agent1 = create_account(app, "agent1@example.fi", Role.AGENT)
+    agent2 = create_account(app, "agent2@example.fi", Role.AGENT)
+    create_account(app, "manager@example.fi", Role.MANAGER)
     with app.app_context():
         db = session()
 
@@ -317,7 +308,7 @@ def test_agent_sees_only_own_figures(app, figures) -> None:
     ("channel=fax", "Unknown channel."),
 ])
 def test_bad_period_gives_a_clear_400(app, query, text) -> None:
-    make_staff(app, "manager@example.fi", Role.MANAGER)
+    create_account(app, "manager@example.fi", Role.MANAGER)
     client = app.test_client()
     log_in(client, "manager@example.fi")
     r = client.get(f"/admin/dashboard?{query}")
@@ -327,7 +318,7 @@ def test_bad_period_gives_a_clear_400(app, query, text) -> None:
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.EDITOR])
 def test_dashboard_refuses_other_roles(app, role) -> None:
-    make_staff(app, "someone@example.fi", role)
+    create_account(app, "someone@example.fi", role)
     client = app.test_client()
     log_in(client, "someone@example.fi")
     assert client.get("/admin/dashboard").status_code == 403
@@ -371,11 +362,8 @@ def test_demo_dashboard_shows_the_demo_figures(demo_app) -> None:
 
 # ---------- in a real browser: the charts are drawn under the CSP
 
-from tests.test_browser import chromium_path, live_server, page  # noqa: E402,F401  (fixtures)
-
-
 @pytest.mark.browser
-def test_dashboard_draws_its_charts_in_chromium(page, live_server: str) -> None:  # noqa: F811
+def test_dashboard_draws_its_charts_in_chromium(page, live_server: str) -> None:
     page.goto(live_server + "/auth/login?next=/admin/dashboard")
     page.fill("input[name=email]", "admin@tupa.example")
     page.fill("input[name=password]", DEMO_STAFF_PASSWORD)

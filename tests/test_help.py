@@ -69,9 +69,53 @@ def test_article_page_renders_markdown_with_translations_and_related(demo_client
     html = r.get_data(as_text=True)
     assert f"<h1>{original.title}</h1>" in html
     assert f'href="/sv/a/{article.slug}"' in html
-    assert "Aiheeseen liittyvät" in html or "Related" not in html
     assert re.search(r"Päivitetty \d", html)
     assert 'name="helpful"' in html
+
+
+def page_section(html: str, heading_id: str) -> str:
+    """The part of the page from the heading with ``heading_id`` to the end of its list."""
+    return html.split(f'id="{heading_id}"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_related_articles_share_category_or_tags_most_related_first(app, client, create_article) -> None:
+    """Same language and published only; a shared category counts twice a shared tag."""
+    from kb.models import ArticleStatus
+
+    create_article(slug="toimitusajat", category="toimitus", tags=["posti"])
+    create_article(slug="noutopisteet", title="Noutopisteet", category="toimitus", tags=["posti"])   # 3
+    create_article(slug="toimitusmaksut", title="Toimitusmaksut", category="toimitus")               # 2
+    create_article(slug="seuranta", title="Seuranta", category="tilaukset", tags=["posti"])          # 1
+    create_article(slug="maksutavat", title="Maksutavat", category="maksaminen")                     # 0
+    create_article(slug="delivery", title="Delivery", category="toimitus", tags=["posti"], language="en")
+    create_article(slug="luonnos", title="Luonnos", category="toimitus", tags=["posti"], status=ArticleStatus.DRAFT)
+    html = client.get("/fi/a/toimitusajat").get_data(as_text=True)
+    related = page_section(html, "related-title")
+    assert f'>{translated(app, "Related articles")}</h2>' in related
+    assert re.findall(r'href="/fi/a/([a-z0-9-]+)"', related) == ["noutopisteet", "toimitusmaksut", "seuranta"]
+    # an article that shares nothing with any other has no related list
+    assert 'id="related-title"' not in client.get("/fi/a/maksutavat").get_data(as_text=True)
+
+
+def test_home_shows_the_most_read_articles_of_its_language(app, client, create_article) -> None:
+    """The six most viewed published articles in the page's language, most viewed first."""
+    from sqlalchemy import update
+
+    from kb.models import ArticleStatus
+
+    views = {"a1": 5, "a2": 40, "a3": 0, "a4": 12, "a5": 7, "a6": 30, "a7": 3}
+    for slug in views:
+        create_article(slug=slug, title=slug.upper(), category="yleiset")
+    create_article(slug="en1", title="EN1", language="en", category="yleiset")
+    create_article(slug="draft1", title="DRAFT1", category="yleiset", status=ArticleStatus.DRAFT)
+    with app.app_context():
+        for slug, count in {**views, "en1": 100, "draft1": 100}.items():
+            session().execute(update(Article).where(Article.slug == slug).values(view_count=count))
+        session().commit()
+    html = client.get("/fi/").get_data(as_text=True)
+    popular = page_section(html, "popular-title")
+    assert f'>{translated(app, "Most read")}</h2>' in popular
+    assert re.findall(r'href="/fi/a/([a-z0-9-]+)"', popular) == ["a2", "a6", "a4", "a5", "a1", "a7"]
 
 
 def test_article_in_other_language_url_redirects(demo_client, demo_app) -> None:
@@ -84,8 +128,8 @@ def test_missing_and_draft_articles_are_404(demo_client, demo_app) -> None:
     assert demo_client.get("/fi/a/ei-tallaista").status_code == 404
     with demo_app.app_context():
         draft = session().scalar(select(Article.slug).where(Article.status == "draft"))
-    if draft:
-        assert demo_client.get(f"/fi/a/{draft}").status_code == 404
+    assert draft is not None  # the demo shop ships two drafts
+    assert demo_client.get(f"/fi/a/{draft}").status_code == 404
 
 
 def test_views_are_counted(demo_client, demo_app) -> None:
@@ -163,15 +207,31 @@ def test_click_cannot_be_attributed_to_someone_elses_search(demo_app) -> None:
         assert session().scalar(select(SearchLog.clicked_article_id).where(SearchLog.visitor.not_like("demo-%"))) is None
 
 
-def test_search_filters_by_category_and_paginates(demo_client) -> None:
+def result_slugs(html: str, lang: str = "fi") -> list[str]:
+    return re.findall(rf'href="/{lang}/a/([a-z0-9-]+)\?s=\d+"', html)
+
+
+def test_search_filters_by_category(demo_client, demo_app) -> None:
+    """Only the chosen category's articles are listed, though the query matches others too."""
+    with demo_app.app_context():
+        payment = set(session().scalars(select(Article.slug).where(Article.category.has(slug="maksaminen"))))
+    unfiltered = result_slugs(demo_client.get("/fi/search", query_string={"q": "tilaus"}).get_data(as_text=True))
+    assert set(unfiltered) - payment, "the query must also match articles outside the category"
     html = demo_client.get("/fi/search", query_string={"q": "tilaus", "category": "maksaminen"}).get_data(as_text=True)
     assert 'value="maksaminen" selected' in html
-    all_html = demo_client.get("/fi/search", query_string={"q": "tilaus toimitus palautus"}).get_data(as_text=True)
+    filtered = result_slugs(html)
+    assert filtered and set(filtered) <= payment, filtered
+
+
+def test_search_paginates(demo_client) -> None:
+    query = "tilaus toimitus palautus"
+    all_html = demo_client.get("/fi/search", query_string={"q": query}).get_data(as_text=True)
     total = int(re.search(r"(\d+) tulosta", all_html).group(1))
-    if total > 10:
-        assert 'rel="next"' in all_html
-        page2 = demo_client.get("/fi/search", query_string={"q": "tilaus toimitus palautus", "page": 2}).get_data(as_text=True)
-        assert 'rel="prev"' in page2
+    assert total > 10  # more than one page (SEARCH_PER_PAGE is 10)
+    assert 'rel="next"' in all_html and len(result_slugs(all_html)) == 10
+    page2 = demo_client.get("/fi/search", query_string={"q": query, "page": 2}).get_data(as_text=True)
+    assert 'rel="prev"' in page2
+    assert not set(result_slugs(page2)) & set(result_slugs(all_html))
 
 
 def test_a_misspelling_that_finds_nothing_shows_the_corrected_results(demo_client) -> None:

@@ -18,6 +18,7 @@ from kb.models import MailStatus, OutgoingMail, Role
 from kb.services.errors import InvalidInput
 from kb.services.mail_queue import MIN_CLAIM, deliver_queued, queue_mail
 from tests.auth_helpers import csrf_of, log_in
+from tests.cli_helpers import NEUVO
 from tests.conftest import both_backends, translated
 from tests.editor_helpers import PASSWORD
 from tests.mail_helpers import (
@@ -28,7 +29,6 @@ from tests.mail_helpers import (
     smtp_config,
     smtp_server,
 )
-from tests.test_cli import NEUVO
 
 SENDER = "Tupa <asiakaspalvelu@tupa.example>"
 

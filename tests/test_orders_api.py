@@ -12,27 +12,9 @@ from kb.db import commit, session, utcnow
 from kb.models import ApiToken, Invoice, Order, OrderEvent, OrderStatus, Product, Ticket
 from kb.services.api_tokens import create_token, revoke_token
 from kb.services.orders import change_quantity
+from tests.cli_helpers import write_jsonl
 from tests.conftest import both_backends
-
-
-def order_row(number: str = "200001", **changes) -> dict:
-    row = {
-        "number": number, "email": "Aino.Virtanen@Example.com", "status": "paid",
-        "placed_at": "2026-03-02T10:15:00+02:00", "currency": "EUR",
-        "lines": [{"sku": "TK-1001", "name": "Pellavainen pöytäliina 150×250 cm", "quantity": 1, "unit_price": "59,90"},
-                  {"sku": "KIRJA-1", "name": "Keittokirja", "quantity": 2, "unit_price": 24.9, "vat_rate": 14}],
-        "shipping_address": {"name": "Aino Virtanen", "street": "Hämeenkatu 12 A 5", "postal_code": "33100",
-                             "city": "Tampere", "country": "FI", "phone": "040 123 4567"},
-        "carrier": "Posti", "shipping": "4,90", "expected_delivery": "2026-03-05",
-        "events": [{"status": "paid", "at": "2026-03-02T10:17:00+02:00"}],
-    }
-    row.update(changes)
-    return row
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
+from tests.order_helpers import order_row
 
 
 def get_order(number: str) -> Order | None:

@@ -20,7 +20,6 @@ from tests.auth_helpers import (
     EMAIL,
     PASSWORD,
     csrf_of,
-    customer_factory,
     form_token,
     get_user,
     log_in,
@@ -35,12 +34,6 @@ COMMON = ["salasana123", "password123", "qwertyuiop", "1234567890", "aaaaaaaaaa"
 #: Honest passphrases that zxcvbn's English lists do not know: they must pass.
 PASSPHRASES = ["kesämökki järven rannalla", "Ahvenanmaa2026!kala", "sommarstuga vid sjön", "mustikkapiirakka"]
 STRONG = "kesämökki järven rannalla"
-
-
-@pytest.fixture
-def make_user(app):
-    """Factory: a customer with a password, committed; returns the id."""
-    return customer_factory(app)
 
 
 def sign_up(client, email: str, password: str, *, name: str = "", headers: dict | None = None):
@@ -122,10 +115,10 @@ def test_the_refusal_is_in_the_page_language(app, client, language: str) -> None
     assert users(app) == 0
 
 
-def test_the_forms_tell_the_rule_before_it_is_broken(app, client, make_user) -> None:
+def test_the_forms_tell_the_rule_before_it_is_broken(app, client, make_customer) -> None:
     hint = str(escape(translated(app, HINT, num=10)))
     assert hint in client.get("/auth/signup").get_data(as_text=True)
-    make_user()
+    make_customer()
     log_in(client)
     assert hint in client.get("/auth/profile").get_data(as_text=True)
 
@@ -138,9 +131,9 @@ def test_own_address_or_name_is_refused_at_sign_up(app, client, name: str, passw
     assert users(app) == 0 and outbox(app) == []
 
 
-def test_a_taken_address_gets_the_same_refusal(app, client, make_user) -> None:
+def test_a_taken_address_gets_the_same_refusal(app, client, make_customer) -> None:
     """No account enumeration: a weak password is refused alike whether or not the address has an account."""
-    make_user()
+    make_customer()
     for address in ("uusi@example.fi", EMAIL):
         r = sign_up(client, address, address)
         assert r.status_code == 200 and password_error(r) == str(escape(translated(app, TOO_EASY_SENTENCE)))
@@ -171,9 +164,9 @@ def test_a_1024_character_password_is_accepted_and_1025_is_not(app, client) -> N
 
 # ---------- existing passwords, reset and change
 
-def test_an_existing_weak_password_still_logs_in(app, make_user) -> None:
+def test_an_existing_weak_password_still_logs_in(app, make_customer) -> None:
     """Only new passwords are checked: an account made before the rule keeps working."""
-    user_id = make_user()
+    user_id = make_customer()
     with app.app_context():
         session().get(User, user_id).password_hash = PasswordHasher().hash("salasana123")
         commit()
@@ -181,8 +174,8 @@ def test_an_existing_weak_password_still_logs_in(app, make_user) -> None:
 
 
 @both_backends
-def test_reset_refuses_a_weak_password_and_keeps_the_old_one_and_the_link(app, client, make_user) -> None:
-    user_id = make_user()
+def test_reset_refuses_a_weak_password_and_keeps_the_old_one_and_the_link(app, client, make_customer) -> None:
+    user_id = make_customer()
     with app.app_context():
         issued = accounts.start_password_reset(session(), EMAIL, now=utcnow())
         commit()
@@ -200,8 +193,8 @@ def test_reset_refuses_a_weak_password_and_keeps_the_old_one_and_the_link(app, c
 
 
 @both_backends
-def test_change_refuses_a_weak_password_and_keeps_the_old_one(app, client, make_user) -> None:
-    user_id = make_user(name="Aino Virtanen")
+def test_change_refuses_a_weak_password_and_keeps_the_old_one(app, client, make_customer) -> None:
+    user_id = make_customer(name="Aino Virtanen")
     assert log_in(client).status_code == 302
     for weak in ("1234567890", "aaaaaaaaaa", EMAIL, "ainovirtanen"):
         page = client.get("/auth/profile").get_data(as_text=True)

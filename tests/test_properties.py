@@ -3,15 +3,14 @@
 Whatever a person types or a shop exports, Neuvo answers without a server error,
 keeps a query within its cap, imports a valid file exactly, refuses a bad one with
 a message naming the file and line while changing nothing, and re-shows a form
-with an error instead of storing part of it. In CI (``CI`` set) the examples are
-derandomised, so a failure reproduces on the next run.
+with an error instead of storing part of it. Under .ci/run the examples are derandomised
+(the "ci" Hypothesis profile of tests/conftest.py), so a failure reproduces on the next run.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -36,7 +35,7 @@ from tests.form_fuzz import (
     post_form_endpoints,
 )
 
-BASE = settings(deadline=None, derandomize=bool(os.environ.get("CI")),
+BASE = settings(deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 
 from kb.db import commit, session, utcnow
 from kb.models import Article, ArticleStatus
-from tests.test_cli import NEUVO, run_neuvo
+from tests.cli_helpers import NEUVO, run_neuvo
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -119,8 +119,7 @@ def test_unicode_digits_in_forms_are_refused_cleanly(app, client, create_order) 
     import re
 
     from tests.html_forms import csrf_token
-    from tests.order_helpers import open_order_link
-    from tests.test_account import track
+    from tests.order_helpers import open_order_link, track
 
     number = create_order(status="paid")
     track(client, number, "aino@example.com")

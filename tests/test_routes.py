@@ -5,11 +5,11 @@ first test, so nobody ships a page that forgot to check who is asking.
 """
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from kb.models import Role
+from tests.auth_helpers import sign_in
+from tests.route_helpers import fill
 from tests.html_forms import csrf_token
 
 PUBLIC = "public"          # anyone
@@ -76,15 +76,6 @@ def test_customers_cannot_open_staff_areas(app) -> None:
             assert roles <= {Role.EDITOR}, endpoint
 
 
-def fill(rule, values: dict[str, str]) -> str:
-    url = rule.rule
-    for name in rule.arguments:
-        choice = re.search(rf"<any\(([^,)]+)[^>]*\):{name}>", url)
-        value = choice.group(1).strip() if choice else values.get(name, "1")
-        url = re.sub(rf"<(?:[a-z]+(?:\([^>]*\))?:)?{name}>", value, url)
-    return url
-
-
 def owner_urls(app, number: str, rma: str) -> list[tuple[str, str]]:
     values = {"number": number, "rma": rma, "line_id": "1", "lang": "fi"}
     urls = []
@@ -96,12 +87,6 @@ def owner_urls(app, number: str, rma: str) -> list[tuple[str, str]]:
                 url = url.replace(f"/{number}", f"/L{number}")
             urls.append((method, url))
     return urls
-
-
-def log_in(client, email: str, password: str) -> None:
-    page = client.get("/auth/login").get_data(as_text=True)
-    r = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": csrf_token(page)})
-    assert r.status_code == 302, "log-in failed"
 
 
 @pytest.fixture
@@ -126,8 +111,8 @@ def two_customers(app, create_order):
 def test_other_customer_and_guest_get_404_on_every_owned_url(app, two_customers) -> None:
     number, rma = two_customers
     guest, other, owner = app.test_client(), app.test_client(), app.test_client()
-    log_in(other, "eero@example.com", "pitkä-salasana-1")
-    log_in(owner, "aino@example.com", "pitkä-salasana-1")
+    sign_in(other, "eero@example.com", "pitkä-salasana-1")
+    sign_in(owner, "aino@example.com", "pitkä-salasana-1")
     tokens = {id(guest): csrf_token(guest.get("/fi/tilaus/seuranta").get_data(as_text=True)),
               id(other): csrf_token(other.get("/auth/profile").get_data(as_text=True))}
     for method, url in owner_urls(app, number, rma):

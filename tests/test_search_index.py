@@ -304,3 +304,42 @@ def test_failed_commit_releases_the_write_lock(fresh, monkeypatch):
     fresh.upsert([changed])  # IndexBusy here if the lock had stayed
     assert calls["n"] == 2
     assert fresh.doc_ids() == {a.id for a in ARTICLES}
+
+
+CUT_UNDER_THE_MAP = r"""
+import os, sys
+from pathlib import Path
+from search import IndexUnavailable, SearchIndex
+from tests.search_helpers import ARTICLES
+
+root = Path(sys.argv[1])
+index = SearchIndex(root)
+index.rebuild(ARTICLES)
+assert index.search("palautuksen").total  # the searcher has mapped its segment files
+live = root / (root / "CURRENT").read_text().strip()
+segments = [p for p in live.iterdir() if p.name.endswith(".seg")]
+assert segments
+for path in segments:
+    os.truncate(path, 0)  # cut in place, under the map: every mapped page is now past the end
+for call in (lambda: index.search("palautuksen"), lambda: index.doc_ids()):
+    try:
+        call()
+    except IndexUnavailable:
+        print("unavailable")
+    else:
+        print("answered")
+index.rebuild(ARTICLES)
+print(sorted(index.doc_ids()) == sorted(a.id for a in ARTICLES))
+"""
+
+
+def test_segment_files_cut_under_an_open_searcher_make_it_unavailable_not_a_crash(tmp_path):
+    """Whoosh maps segment files: reading one cut short under the map killed the process with SIGBUS
+    (a gunicorn worker died mid-request). The open searcher notices first and reports the index
+    unavailable, which the web app answers by rebuilding it. In a child process, so a crash fails
+    this test instead of killing the test run."""
+    result = subprocess.run([sys.executable, "-c", CUT_UNDER_THE_MAP, str(tmp_path / "index")],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert result.stdout.split() == ["unavailable", "unavailable", "True"]

@@ -24,10 +24,10 @@ from kb.services.suggestion_runs import (
     request_refresh,
     start_refresh,
 )
+from tests.cli_helpers import NEUVO
 from tests.conftest import both_backends, translated, wait_for
 from tests.editor_helpers import token
 from tests.mail_helpers import free_port, fresh_apps
-from tests.test_cli import NEUVO
 
 DAY = timedelta(hours=24)
 

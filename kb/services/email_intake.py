@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage, TicketStatus
@@ -337,6 +338,22 @@ def ingest_mails(session: Session, mails: Sequence[ParsedMail], *, now: datetime
 
 # ---------- IMAP
 
+#: The PostgreSQL advisory lock that serialises storing polled mail (any number: one per purpose).
+INTAKE_LOCK = 0x6E7576_6F0001
+
+
+def hold_intake_lock(session: Session) -> None:
+    """Wait until no other process is storing polled mail, until this transaction ends.
+
+    Two pollers (two ``neuvo worker`` processes, or a worker and ``neuvo mail poll``) may fetch the
+    same unseen messages before either marks them seen. Stored one after the other, the second
+    finds each message's ticket (by Message-ID) and each reply already on its ticket, so nothing
+    is taken twice. SQLite's write transactions are serialised already (``BEGIN IMMEDIATE``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": INTAKE_LOCK})
+
+
 def imap_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("IMAP_HOST") and config.get("IMAP_USERNAME") and config.get("IMAP_PASSWORD"))
 
@@ -353,10 +370,14 @@ class Mailbox:
         self.conn = imaplib.IMAP4_SSL(config["IMAP_HOST"], int(config.get("IMAP_PORT") or 993),
                                       ssl_context=ssl.create_default_context(),
                                       timeout=float(config.get("IMAP_TIMEOUT") or 30))
-        self.conn.login(config["IMAP_USERNAME"], config["IMAP_PASSWORD"])
-        status, _ = self.conn.select(config.get("IMAP_FOLDER") or "INBOX")
-        if status != "OK":
-            raise imaplib.IMAP4.error(f"cannot open folder {config.get('IMAP_FOLDER') or 'INBOX'}")
+        try:
+            self.conn.login(config["IMAP_USERNAME"], config["IMAP_PASSWORD"])
+            status, _ = self.conn.select(config.get("IMAP_FOLDER") or "INBOX")
+            if status != "OK":
+                raise imaplib.IMAP4.error(f"cannot open folder {config.get('IMAP_FOLDER') or 'INBOX'}")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -364,7 +385,12 @@ class Mailbox:
             try:
                 self.conn.logout()
             except (imaplib.IMAP4.error, OSError):
-                pass
+                # a dropped connection fails LOGOUT before imaplib closes its socket: close it here
+                try:
+                    self.conn.shutdown()
+                except OSError:
+                    pass
+            self.conn = None
 
     def unseen(self, limit: int = 200) -> list[tuple[bytes, bytes]]:
         """(uid, raw message) of unseen messages, oldest first; BODY.PEEK leaves them unseen."""

@@ -24,8 +24,9 @@ from kb.security import visitor_id
 from kb.services import customer_inquiries, intake, surveys
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.users import normalise_email
+from kb.views.private import keep_private
 
-bp = Blueprint("contact", __name__)
+bp = keep_private(Blueprint("contact", __name__))
 SENT_KEY = "contact_sent"
 MESSAGE_MAX = 5000
 

@@ -19,8 +19,9 @@ from kb.services.feedback_comments import missing_notes
 from kb.services.markdown_render import render_markdown
 from kb.services.search_index import drain_outbox, index
 from kb.services.search_log import top_failed_queries
+from kb.views.private import keep_private
 
-bp = Blueprint("editor", __name__, url_prefix="/editor")
+bp = keep_private(Blueprint("editor", __name__, url_prefix="/editor"))
 editor_only = roles_required(Role.EDITOR)
 HEALTH_PERIODS = (7, 30, 90, 365)
 

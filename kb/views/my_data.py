@@ -19,8 +19,9 @@ from kb.extensions import limiter
 from kb.models import User
 from kb.services import privacy
 from kb.services.users import check_password
+from kb.views.private import keep_private
 
-bp = Blueprint("my_data", __name__, url_prefix="/auth/profile")
+bp = keep_private(Blueprint("my_data", __name__, url_prefix="/auth/profile"))
 
 
 class DeleteAccountForm(FlaskForm):

@@ -16,8 +16,9 @@ from kb.db import commit, session, utcnow
 from kb.models import User
 from kb.services import login_sessions
 from kb.services.errors import NotFound
+from kb.views.private import keep_private
 
-bp = Blueprint("sessions", __name__, url_prefix="/auth/sessions")
+bp = keep_private(Blueprint("sessions", __name__, url_prefix="/auth/sessions"))
 
 
 def _seconds(value: Any) -> timedelta:

@@ -1,0 +1,27 @@
+"""Helpers for tests that run the `neuvo` command line: the installed script and JSON-lines files."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+NEUVO = shutil.which("neuvo", path=str(Path(sys.executable).parent)) or "neuvo"
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
+              database_url: str | None = None) -> subprocess.CompletedProcess:
+    """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
+    env.update(NEUVO_INSTANCE_PATH=str(instance))
+    if database_url is not None:
+        env.update(NEUVO_DATABASE_URL=database_url)
+    return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300,
+                          check=False)

@@ -1,0 +1,42 @@
+"""The suggester's small shop: four articles and inquiries on three topics (two answered, one not),
+shared by the suggester, editor and batch tests."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+AS_OF = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+ARTICLES = [
+    {"slug": "toimitusajat", "title": "Toimitusajat ja toimituskulut", "language": "fi", "category": "toimitus",
+     "body": "Toimitamme tilaukset 1–3 arkipäivässä. Toimitus noutopisteeseen maksaa 4,90 €."},
+    {"slug": "palautukset", "title": "Tuotteen palauttaminen", "language": "fi", "category": "palautukset",
+     "body": "Voit palauttaa tuotteen 14 päivän kuluessa. Rekisteröi palautus ja tulosta palautuslappu."},
+    {"slug": "maksutavat", "title": "Maksutavat", "language": "fi", "category": "maksaminen",
+     "body": "Maksa verkkopankilla, kortilla, MobilePaylla tai Klarnan laskulla."},
+    {"slug": "returns", "title": "Returning an item", "language": "en", "category": "palautukset",
+     "body": "You can return an item within 14 days. Register the return and print the label.",
+     "translation_of": "palautukset"},
+]
+
+QUESTIONS = {
+    "toimitusajat": ["Kuinka kauan toimitus kestää?", "Milloin tilaukseni toimitetaan?",
+                     "Paljonko toimitus maksaa noutopisteeseen?"],
+    "palautukset": ["Miten palautan tuotteen?", "Haluan palauttaa maton, miten toimin?",
+                    "Voinko palauttaa tuotteen vielä?"],
+    "gift": ["Voitteko paketoida tilauksen lahjapaperiin?", "Onko teillä lahjapaketointia?",
+             "Saisinko lahjapaketoinnin tilaukseen?", "Paketoitteko lahjaksi?"],
+}
+
+
+def inquiries(as_of: datetime = AS_OF) -> list[dict]:
+    rows, n = [], 0
+    for topic, texts in QUESTIONS.items():
+        for repeat in range(3):
+            for text in texts:
+                n += 1
+                rows.append({"id": f"Q{n}", "created_at": (as_of - timedelta(days=1 + n % 10, hours=repeat)).isoformat(),
+                             "channel": ["email", "chat", "form"][n % 3], "subject": "", "body": text,
+                             "language": "fi", "_topic": topic})
+    rows.append({"id": "OLD", "created_at": (as_of - timedelta(days=20)).isoformat(), "channel": "phone",
+                 "body": "Voitteko paketoida lahjaksi?", "_topic": "gift"})
+    return rows
