@@ -33,11 +33,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     )
     _configure(app, test_config, require_secret=require_secret)
 
-    from kb import (cli, db, errors, extensions, http_cache, security, security_log, static_versions, template_i18n,
-                    templating)
-    from kb.services.kb_catalogue import Catalogue
-    from kb.services.search_index import init_search
-    from kb.services.users import configure_hasher
+    from kb import cli, db, security_log
+    from kb.web import errors, extensions, http_cache, security, static_versions, template_i18n, templating
+    from kb.services.helpcenter.kb_catalogue import Catalogue
+    from kb.services.helpcenter.search_index import init_search
+    from kb.services.accounts.users import configure_hasher
 
     db.init_app(app)
     extensions.init_app(app)
@@ -54,7 +54,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     configure_hasher(time_cost=app.config["PASSWORD_HASH_TIME_COST"],
                      memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])
 
-    from kb.views import account, admin, agent, api, api_shop, auth, contact, editor, help, my_data, my_inquiries, sessions, two_factor
+    from kb.views import account, admin, agent, api, api_shop, contact, editor, help, my_inquiries
+    from kb.views.accounts import auth, my_data, sessions, two_factor
     from kb.views import order_links
 
     app.register_blueprint(help.bp)

@@ -72,7 +72,7 @@ def main() -> None:
 def init_command() -> None:
     """Create or upgrade the database to the newest schema, and create the search index."""
     from kb.migrate import upgrade
-    from kb.services.search_index import ensure_index, index
+    from kb.services.helpcenter.search_index import ensure_index, index
 
     before, after = upgrade(database().engine)
     click.echo(f"Database at revision {after}" + (" (unchanged)" if before == after else f" (was {before})"))
@@ -89,10 +89,10 @@ def init_command() -> None:
 def demo_command(reset: bool) -> None:
     """Load the built-in demo shop (articles in fi/sv/en, channels, opening hours)."""
     from kb.migrate import upgrade
-    from kb.services.demo import load_demo
-    from kb.services.demo_history import search_history
-    from kb.services.search_index import index
-    from kb.services.suggestions import refresh_derived
+    from kb.services.shop.demo import load_demo
+    from kb.services.shop.demo_history import search_history
+    from kb.services.helpcenter.search_index import index
+    from kb.services.editorial.suggestions import refresh_derived
 
     upgrade(database().engine)
     counts = load_demo(session(), now=utcnow(), reset=reset)
@@ -107,7 +107,7 @@ def demo_command(reset: bool) -> None:
 
     snapshot = run_gap_refresh(progress=_progress)  # the editors' suggested articles, filled from the start
     click.echo(f"Suggested articles: {len(snapshot.report['topics'])} topics")
-    from kb.services.demo import DEMO_ACCOUNTS, demo_password
+    from kb.services.shop.demo import DEMO_ACCOUNTS, demo_password
 
     click.echo("Demo accounts (e-mail, role, password):")
     for email, role, _, _ in DEMO_ACCOUNTS:
@@ -182,7 +182,7 @@ def reindex_command(check: bool) -> None:
     from sqlalchemy import func, select
 
     from kb.models import Article, ArticleStatus
-    from kb.services.search_index import index, prune_index_changes, rebuild
+    from kb.services.helpcenter.search_index import index, prune_index_changes, rebuild
     from search import IndexBusy
 
     if check:
@@ -199,7 +199,7 @@ def reindex_command(check: bool) -> None:
         click.echo(f"Error: {error}; try again later", err=True)
         sys.exit(1)
     except OSError as error:
-        from kb.errors import is_temporary
+        from kb.web.errors import is_temporary
 
         if not is_temporary(error):
             raise
@@ -217,7 +217,7 @@ def reindex_command(check: bool) -> None:
 
 def _refresh_renderings() -> None:
     """Render again the articles whose stored HTML and text a newer renderer would make differently."""
-    from kb.services.article_render import refresh_renderings
+    from kb.services.helpcenter.article_render import refresh_renderings
 
     count = refresh_renderings(session())
     commit()
@@ -230,7 +230,7 @@ def _check_index() -> None:
     from sqlalchemy import select
 
     from kb.models import Article
-    from kb.services.search_index import index, index_drift
+    from kb.services.helpcenter.search_index import index, index_drift
     from search import IndexUnavailable
 
     path = current_app.config["INDEX_PATH"]
@@ -340,8 +340,8 @@ def suggest_group() -> None:
 def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) -> None:
     """The most-asked questions of the window that no published article answers."""
     from kb.services.importing import timestamp
-    from kb.services.suggestions import find_gaps
-    from kb.views.formats import gap_report_json
+    from kb.services.editorial.suggestions import find_gaps
+    from kb.services.editorial.suggestion_json import gap_report_json
 
     end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
     matcher = matchers().current(session(), progress=_progress)
@@ -390,9 +390,9 @@ def suggest_refresh_command(days: int, top: int, as_of: str | None) -> None:
 @domain_errors
 def suggest_attach_command(text_: str | None, file: str | None, k: int, as_json: bool) -> None:
     """Rank articles for inquiries and say whether the best one surely answers."""
-    from kb.services.suggestions import rank_texts
-    from kb.services.tickets import read_texts
-    from kb.views.formats import ranking_json
+    from kb.services.editorial.suggestions import rank_texts
+    from kb.services.inquiries.tickets import read_texts
+    from kb.services.editorial.suggestion_json import ranking_json
 
     if (text_ is None) == (file is None):
         raise InvalidInput("give exactly one of --text and --file", field="--text/--file")
@@ -424,7 +424,7 @@ def user_group() -> None:
 def user_add_command(email: str, role: str, name: str, language: str, password_stdin: bool) -> None:
     """Create a user; without --password-stdin the password is asked for."""
     from kb.models import Role
-    from kb.services.users import create_user
+    from kb.services.accounts.users import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -460,7 +460,7 @@ def token_group() -> None:
 @domain_errors
 def token_add_command(name: str) -> None:
     """Create an API token and print it once (only its SHA-256 is stored)."""
-    from kb.services.api_tokens import create_token
+    from kb.services.accounts.api_tokens import create_token
 
     _, secret = create_token(session(), name, now=utcnow())
     commit()
@@ -475,7 +475,7 @@ def token_add_command(name: str) -> None:
 @domain_errors
 def token_revoke_command(name: str) -> None:
     """Revoke the API token(s) with this name; calls using them get 401 from now on."""
-    from kb.services.api_tokens import revoke_token
+    from kb.services.accounts.api_tokens import revoke_token
 
     count = revoke_token(session(), name, now=utcnow())
     commit()

@@ -45,8 +45,8 @@ def from_file(path: str) -> Iterator[None]:
 
 def _store_mails(mails: list[Any]) -> Any:
     """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
-    from kb.services.email_intake import ingest_mails
-    from kb.services.suggestions import attach_suggestions
+    from kb.services.inquiries.email_intake import ingest_mails
+    from kb.services.editorial.suggestions import attach_suggestions
 
     now = utcnow()
     result = ingest_mails(session(), mails, now=now)

@@ -23,9 +23,9 @@ def import_group() -> None:
 @domain_errors
 def import_articles_command(file: str) -> None:
     """Import articles (upsert by slug)."""
-    from kb.services.articles import upsert_articles
+    from kb.services.helpcenter.articles import upsert_articles
     from kb.services.importing import check_unique, load, parse_article
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     items = load(file, parse_article)
     check_unique(items, lambda a: a.slug, "slug", file)
@@ -44,8 +44,8 @@ def import_articles_command(file: str) -> None:
 def import_inquiries_command(file: str) -> None:
     """Import customer inquiries (upsert by id) and attach suggested articles to each."""
     from kb.services.importing import check_unique, load
-    from kb.services.suggestions import attach_suggestions
-    from kb.services.tickets import parse_inquiry, upsert_inquiries
+    from kb.services.editorial.suggestions import attach_suggestions
+    from kb.services.inquiries.tickets import parse_inquiry, upsert_inquiries
 
     items = load(file, parse_inquiry)
     check_unique(items, lambda i: i.id, "id", file)
@@ -64,7 +64,7 @@ def import_inquiries_command(file: str) -> None:
 @domain_errors
 def import_orders_command(file: str) -> None:
     """Import orders from .jsonl (upsert by number; customers' own changes are kept)."""
-    from kb.services.order_import import load_orders, upsert_orders
+    from kb.services.orders.order_import import load_orders, upsert_orders
 
     items = load_orders(file)
     with from_file(file):
@@ -79,7 +79,7 @@ def import_orders_command(file: str) -> None:
 @domain_errors
 def import_email_command(file: str) -> None:
     """Import e-mail from an .eml or .mbox file: new tickets, or replies added to their ticket."""
-    from kb.services.email_intake import parse_mail_file
+    from kb.services.inquiries.email_intake import parse_mail_file
 
     config = current_app.config
     mails = parse_mail_file(file, max_files=config["ATTACHMENT_MAX_FILES"], max_bytes=config["ATTACHMENT_MAX_BYTES"],

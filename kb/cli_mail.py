@@ -20,7 +20,7 @@ from kb.services.errors import InvalidInput
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message (the default output).")
 def mail_parse_command(files: tuple[str, ...], as_json: bool) -> None:
     """Split .eml/.mbox messages into new text, quoted thread and signature; prints them, stores nothing."""
-    from kb.services.mail_split import parse_files
+    from kb.services.mail.split import parse_files
 
     try:
         rows = parse_files(files)
@@ -41,7 +41,7 @@ def mail_parse_command(files: tuple[str, ...], as_json: bool) -> None:
 @domain_errors
 def mail_reparse_command() -> None:
     """Split e-mail stored whole into new text, quoted thread and signature (once; safe to run again)."""
-    from kb.services.mail_split import reparse
+    from kb.services.mail.split import reparse
 
     def progress(chunks):  # type: ignore[no-untyped-def]
         with click.progressbar(chunks, label="Splitting stored e-mail", file=sys.stderr) as items:

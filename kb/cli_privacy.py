@@ -1,7 +1,7 @@
 """``neuvo privacy``: a person's data on request, erasing it, and erasing what was kept too long.
 
 Registered on the command line by :mod:`kb.cli` (``COMMANDS``); the rules are in
-:mod:`kb.services.privacy`.
+:mod:`kb.services.accounts.privacy`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def privacy_group() -> None:
 @domain_errors
 def privacy_export_command(email: str) -> None:
     """Print, as JSON, everything stored about the person with this address (GDPR art. 15 and 20)."""
-    from kb.services.privacy import personal_data
+    from kb.services.accounts.privacy import personal_data
 
     data = personal_data(session(), email)
     session().rollback()
@@ -43,7 +43,7 @@ def privacy_export_command(email: str) -> None:
 @domain_errors
 def privacy_erase_command(email: str, yes: bool) -> None:
     """Erase the person with this address: inquiries anonymised, mail deleted, account removed (art. 17)."""
-    from kb.services.privacy import erase_person
+    from kb.services.accounts.privacy import erase_person
 
     if not yes and not click.confirm(f"Erase every personal detail of {email}? This cannot be undone", err=True):
         click.echo("Nothing was erased.", err=True)
@@ -67,7 +67,7 @@ def privacy_erase_command(email: str, yes: bool) -> None:
 @domain_errors
 def privacy_purge_command(days: int | None) -> None:
     """Anonymise solved and closed inquiries older than the retention period; delete old sent mail."""
-    from kb.services.privacy import purge_expired
+    from kb.services.accounts.privacy import purge_expired
 
     days = days or int(current_app.config["PERSONAL_DATA_RETENTION_DAYS"] or 0)
     if days <= 0:

@@ -56,7 +56,7 @@ MAX_FORM_MEMORY_SIZE = 512 * 1024
 WTF_CSRF_TIME_LIMIT = 4 * 3600
 
 #: Answer each new e-mail from a person (fetched by ``neuvo mail poll`` or the worker) with the
-#: reference, the expected answer time and the articles that may help; see kb/acknowledgements.py.
+#: reference, the expected answer time and the articles that may help; see kb/mailing/acknowledgements.py.
 EMAIL_ACKNOWLEDGEMENT = True
 
 #: Staff (agents, editors, managers, admins) must set up two-step verification (a code from an

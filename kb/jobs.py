@@ -17,11 +17,11 @@ from flask import current_app
 
 from kb.cli_common import _store_mails, matchers
 from kb.db import commit, session, utcnow
-from kb.emailing import mail_config
+from kb.mailing.emailing import mail_config
 from kb.models import GapSnapshot
-from kb.services import suggestion_runs
+from kb.services.editorial import suggestion_runs
 from kb.services.errors import InvalidInput
-from kb.services.mail_queue import DEFAULT_LIMIT, DeliveryReport, deliver_queued
+from kb.services.mail.queue import DEFAULT_LIMIT, DeliveryReport, deliver_queued
 
 
 class MailboxError(Exception):
@@ -34,16 +34,16 @@ class PollResult:
     created: int = 0
     updated: int = 0
     appended: int = 0
-    #: New tickets answered with an acknowledgement (see :mod:`kb.acknowledgements`).
+    #: New tickets answered with an acknowledgement (see :mod:`kb.mailing.acknowledgements`).
     acknowledged: int = 0
     #: Messages left unseen in the mailbox for a person to look at: "uid: reason".
     skipped: list[str] = field(default_factory=list)
 
 
 def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None) -> DeliveryReport:
-    """Make the reset links asked for on the site (kb/account_requests.py), then send the mail that is due
-    (see :mod:`kb.services.mail_queue`)."""
-    from kb.account_requests import handle_account_requests
+    """Make the reset links asked for on the site (kb/mailing/account_requests.py), then send the mail that is due
+    (see :mod:`kb.services.mail.queue`)."""
+    from kb.mailing.account_requests import handle_account_requests
 
     session().rollback()  # delivery commits as it goes: start from a clean transaction
     handle_account_requests(now=now)  # reset links asked for on the site: made and queued first
@@ -51,14 +51,14 @@ def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None)
 
 
 def imap_configured() -> bool:
-    from kb.services.email_intake import imap_configured as configured
+    from kb.services.inquiries.email_intake import imap_configured as configured
 
     return configured(current_app.config)
 
 
 def poll_mailbox() -> PollResult:
     """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored and committed."""
-    from kb.services.email_intake import Mailbox, hold_intake_lock, parse_message
+    from kb.services.inquiries.email_intake import Mailbox, hold_intake_lock, parse_message
 
     config = current_app.config
     mails, uids, skipped = [], [], []
@@ -88,7 +88,7 @@ def receive_mails(mails: list[Any]) -> tuple[Any, int]:
     Returns the import and the number acknowledged; the caller commits. ``neuvo import
     email`` stores old mail without this: its senders were answered long ago.
     """
-    from kb.acknowledgements import acknowledge_mails
+    from kb.mailing.acknowledgements import acknowledge_mails
 
     result = _store_mails(mails)
     acknowledged = 0
@@ -100,7 +100,7 @@ def receive_mails(mails: list[Any]) -> tuple[Any, int]:
 def run_gap_refresh(*, as_of: datetime | None = None, days: int = 14, top: int = 10,
                     progress: Callable[[str], None] | None = None) -> GapSnapshot:
     """Run the gap miner over the window ending ``as_of`` (default now) and store the editors' list."""
-    from kb.services.gap_review import refresh_snapshot
+    from kb.services.editorial.gap_review import refresh_snapshot
 
     now = utcnow()
     matcher = matchers().current(session(), progress=progress)
@@ -128,7 +128,7 @@ def refresh_suggestions_if_due(*, now: datetime | None = None) -> GapSnapshot | 
 
 def update_search_index() -> int:
     """Apply queued article changes to this node's search index; returns how many were applied."""
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     applied = drain_outbox(session(), index())
     commit()
@@ -144,10 +144,10 @@ def purge_personal_data_if_due(*, now: datetime | None = None) -> Any:
     """Anonymise inquiries past ``PERSONAL_DATA_RETENTION_DAYS`` and delete old log-in records
     (at most every PURGE_EVERY per process).
 
-    Returns the :class:`kb.services.privacy.Erasure`, or None when the retention run is off or not due.
+    Returns the :class:`kb.services.accounts.privacy.Erasure`, or None when the retention run is off or not due.
     """
-    from kb.services import login_sessions
-    from kb.services.privacy import purge_expired
+    from kb.services.accounts import login_sessions
+    from kb.services.accounts.privacy import purge_expired
 
     days = int(current_app.config["PERSONAL_DATA_RETENTION_DAYS"] or 0)
     now = now or utcnow()

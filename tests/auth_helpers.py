@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kb.db import commit, session, utcnow
 from kb.models import Role, User
-from kb.services.users import create_user
+from kb.services.accounts.users import create_user
 from tests.html_forms import csrf_token as csrf_of  # noqa: F401  (re-exported for the tests that log in)
 
 PASSWORD = "correct horse battery"

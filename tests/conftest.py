@@ -89,10 +89,10 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixt
 
     On SQLite the database is the folder's neuvo.db; on PostgreSQL it is the template
     database ``DEMO_DATABASE``, which every ``demo_app`` copies."""
-    from kb.services.demo import load_demo
-    from kb.services.demo_history import search_history
-    from kb.services.search_index import index
-    from kb.services.suggestions import refresh_derived
+    from kb.services.shop.demo import load_demo
+    from kb.services.shop.demo_history import search_history
+    from kb.services.helpcenter.search_index import index
+    from kb.services.editorial.suggestions import refresh_derived
 
     instance = tmp_path_factory.mktemp("demo-instance")
     if DEFAULT_BACKEND == "postgres":
@@ -193,8 +193,8 @@ def db(app):
 @pytest.fixture
 def create_article(app):
     """Factory: create (or update) a published article and index it."""
-    from kb.services.articles import ArticleInput, upsert_articles
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.articles import ArticleInput, upsert_articles
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     def make(slug: str = "toimitusajat", title: str = "Toimitusajat", body: str = "Toimitamme 1-3 arkipäivässä.",
              language: str = "fi", category: str = "toimitus", **extra) -> int:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from kb.db import commit, database, session, utcnow
-from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
 from tests.html_forms import Field, form_fields, maybe_csrf_token
 
 CUSTOMER, OTHER_CUSTOMER = "aino.virtanen@example.com", "mikko.korhonen@example.com"
@@ -65,7 +65,7 @@ class Ids:
     def returnable_order(self) -> str:
         from kb.models import Order, OrderStatus
         from kb.services.errors import DomainError
-        from kb.services.returns import check_window
+        from kb.services.orders.returns import check_window
         with self.app.app_context():
             for order in session().scalars(select(Order).where(Order.email == CUSTOMER,
                                                                Order.status == OrderStatus.DELIVERED)):
@@ -110,7 +110,7 @@ class Ids:
     def revision(self) -> int:
         """An earlier version of the article (saved once through the editor's service)."""
         from kb.models import ArticleRevision
-        from kb.services import editorial
+        from kb.services.editorial import authoring as editorial
         with self.app.app_context():
             db = session()
             article = editorial.get_article(db, self.article)
@@ -141,7 +141,7 @@ class Ids:
     @cached_property
     def snapshot(self) -> int:
         """A stored run of the suggested missing articles."""
-        from kb.services.gap_review import refresh_snapshot
+        from kb.services.editorial.gap_review import refresh_snapshot
         with self.app.app_context():
             now = utcnow()
             snapshot = refresh_snapshot(session(), self.app.extensions["neuvo_matchers"].current(session()),
@@ -151,7 +151,7 @@ class Ids:
 
     @cached_property
     def reset_token(self) -> str:
-        from kb.services.auth import start_password_reset
+        from kb.services.accounts.auth import start_password_reset
         with self.app.app_context():
             issued = start_password_reset(session(), OTHER_CUSTOMER, now=utcnow(), lifetime=timedelta(hours=1))
             commit()
@@ -160,7 +160,7 @@ class Ids:
     @cached_property
     def survey_token(self) -> str:
         from kb.models import Ticket
-        from kb.services.surveys import send_survey
+        from kb.services.inquiries.surveys import send_survey
         with self.app.test_request_context():
             db = session()
             token = send_survey(db, db.get(Ticket, self.ticket), now=utcnow())
@@ -169,7 +169,7 @@ class Ids:
 
     @cached_property
     def solved_token(self) -> str:
-        from kb.services.intake import solved_token
+        from kb.services.inquiries.intake import solved_token
         return solved_token(self.app.config["SECRET_KEY"], self.ticket, self.article)
 
 

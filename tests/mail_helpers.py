@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from kb import create_app
 from kb.db import database, session, utcnow
-from kb.emailing import mail_config
+from kb.mailing.emailing import mail_config
 from kb.models import MailStatus, OutgoingMail
-from kb.services.mail import read_outbox
-from kb.services.mail_queue import deliver_queued
+from kb.services.mail.transport import read_outbox
+from kb.services.mail.queue import deliver_queued
 from tests.conftest import _config
 
 
@@ -43,7 +43,7 @@ def fresh_apps(tmp_path: Path, new_database) -> Iterator:
 
 def sent_mail(app) -> list[EmailMessage]:
     """Deliver every due message (as `neuvo mail send` does), then all messages in the outbox folder."""
-    from kb.account_requests import handle_account_requests
+    from kb.mailing.account_requests import handle_account_requests
 
     with app.app_context():
         handle_account_requests()  # reset links asked for on the site, made by the worker before it sends

@@ -84,7 +84,7 @@ def total(app: Flask, query: str) -> int:
 
 
 def drift(app: Flask):  # type: ignore[no-untyped-def]
-    from kb.services.search_index import index, index_drift
+    from kb.services.helpcenter.search_index import index, index_drift
 
     with app.app_context():
         return index_drift(session(), index())
@@ -107,7 +107,7 @@ def check(app: Flask) -> tuple[int, str]:
 
 def worker_round(app: Flask) -> None:
     """What ``neuvo worker``'s index job does each round on ``app``'s server."""
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     with app.app_context():
         drain_outbox(session(), index())

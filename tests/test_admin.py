@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session
 from kb.models import Channel, ChannelKind, Role, Setting, SpecialDay, User
-from kb.services.shop import get_setting
+from kb.services.shop.channels import get_setting
 from tests.auth_helpers import create_account, csrf_of, log_in
 from tests.conftest import both_backends, translated
 from tests.mail_helpers import sent_mail as outbox

@@ -12,7 +12,7 @@ from kb.db import commit, session
 from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Macro, MessageKind, Order, Return, Role, Ticket,
                        TicketMessage, TicketStatus, TicketSuggestion, TicketViewer)
 from kb.models.shop import ChannelKind
-from kb.services import inbox
+from kb.services.inquiries import inbox
 from tests.agent_helpers import CUSTOMER, get_ticket, outbox, page_part, sign_in, suggest
 from tests.auth_helpers import csrf_of, log_in
 from tests.conftest import both_backends, translated
@@ -259,7 +259,7 @@ def test_customer_fields_never_run_script_on_agent_pages(app, client, agent, mak
 # ---------- the demo shop
 
 def test_demo_agent_works_the_inbox(demo_app, demo_client) -> None:
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     r = log_in(demo_client, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     assert r.status_code == 302

@@ -1,5 +1,5 @@
 """Agents' replies through the real forms (linked answers, stale versions, notes, solving, macros, CSRF)
-and the reply rules of kb.services.replies directly."""
+and the reply rules of kb.services.inquiries.replies directly."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kb.db import commit, session, utcnow
 from kb.models import (ArticleEvent, ArticleEventKind, LinkSource, Macro, MessageKind, OutgoingMail, Ticket,
                        TicketArticleLink, TicketMessage, TicketStatus, User)
-from kb.services import replies
+from kb.services.inquiries import replies
 from tests.agent_helpers import CUSTOMER, get_ticket, outbox, page_part, sign_in, suggest
 from tests.auth_helpers import csrf_of
 from tests.conftest import both_backends

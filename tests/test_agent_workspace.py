@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from kb.db import session
 from kb.models import Ticket
-from kb.services.demo import DEMO_STAFF_PASSWORD
-from kb.services.linked_answers import answer_text
+from kb.services.shop.demo import DEMO_STAFF_PASSWORD
+from kb.services.inquiries.linked_answers import answer_text
 from tests.auth_helpers import log_in
 from tests.html_forms import csrf_token
 
@@ -100,7 +100,7 @@ def test_the_linked_answer_goes_to_the_customer_as_sentences_and_a_link_on_its_o
 
 
 def test_messages_shown_as_html_run_no_script_whatever_they_hold() -> None:
-    from kb.message_format import message_html
+    from kb.web.message_format import message_html
     from tests.html_safety import script_risks
     from tests.xss_payloads import PAYLOADS
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -27,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kb.db import commit, session, utcnow
-from kb.services.api_tokens import create_token
+from kb.services.accounts.api_tokens import create_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection]

@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 
 from kb.db import commit, session, utcnow
 from kb.models import Article
-from kb.services.article_render import article_excerpt, refresh_renderings, rendering_key
-from kb.services.markdown_render import RENDERER, excerpt, plain_text, render_markdown
+from kb.services.helpcenter.article_render import article_excerpt, refresh_renderings, rendering_key
+from kb.services.helpcenter.markdown_render import RENDERER, excerpt, plain_text, render_markdown
 from tests.html_safety import script_risks
 from tests.xss_payloads import PAYLOADS
 
@@ -59,7 +59,7 @@ def test_an_excerpt_ends_in_one_ellipsis_at_a_word(text: str, limit: int, expect
 
 
 def test_agent_excerpts_come_from_the_sanitised_text(app, create_article) -> None:
-    """The agent's suggested answers (kb/services/inbox.py) and subjects (replies) use the same text."""
+    """The agent's suggested answers (kb/services/inquiries/inbox.py) and subjects (replies) use the same text."""
     create_article(slug="peruuttamisoikeus", body=HIDDEN_BODY, category="palautukset")
     with app.app_context():
         article = session().scalar(select(Article).where(Article.slug == "peruuttamisoikeus"))
@@ -141,7 +141,7 @@ def test_neuvo_reindex_renders_stale_articles_again(app, runner, create_article)
 
 
 def test_the_editor_save_and_a_restored_revision_store_their_rendering(app, create_article) -> None:
-    from kb.services import editorial
+    from kb.services.editorial import authoring as editorial
 
     create_article(slug="ohje", body="Ensimmäinen.")
     with app.app_context():

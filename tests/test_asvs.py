@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import Role, User
-from kb.services.users import create_user
+from kb.services.accounts.users import create_user
 from tests.auth_helpers import log_in
 
 

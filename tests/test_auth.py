@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import PasswordResetToken, Role, User
-from kb.services import auth as accounts
+from kb.services.accounts import auth as accounts
 from kb.services.errors import InvalidInput
-from kb.services.mail import MailTransport, build_message, read_outbox
-from kb.services.users import create_user
-from kb.views.auth import safe_next
+from kb.services.mail.transport import MailTransport, build_message, read_outbox
+from kb.services.accounts.users import create_user
+from kb.views.accounts.auth import safe_next
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, form_token, get_user, log_in
 from tests.conftest import both_backends, translated
 from tests.mail_helpers import sent_mail as outbox
@@ -316,7 +316,7 @@ def test_mail_uses_smtp_with_starttls_and_login(monkeypatch: pytest.MonkeyPatch)
         def send_message(self, message):
             calls.append(("send", message["To"]))
 
-    monkeypatch.setattr("kb.services.mail.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setattr("kb.services.mail.transport.smtplib.SMTP", FakeSMTP)
     with MailTransport({"MAIL_SERVER": "smtp.example.fi", "MAIL_PORT": 587, "MAIL_USE_TLS": True,
                         "MAIL_USERNAME": "neuvo", "MAIL_PASSWORD": "pw"}) as transport:
         transport.send(build_message("a@example.fi", "Hei", "body", sender="no-reply@example.fi"))

@@ -11,7 +11,7 @@ from markupsafe import escape
 from kb import create_app
 from kb.db import commit, database, session, utcnow
 from kb.models import Role
-from kb.services.users import create_user
+from kb.services.accounts.users import create_user
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, form_token, get_user, log_in
 from tests.conftest import _config, both_backends, translated
 from tests.mail_helpers import sent_mail as outbox

@@ -77,7 +77,7 @@ def test_order_and_article_imports_across_batches(app, runner, tmp_path: Path, s
 @both_backends
 def test_lookup_of_more_keys_than_a_statement_may_carry(app, backend: str) -> None:
     """70,000 ids: over PostgreSQL's 65,535 parameters (and SQLite's default 32,766)."""
-    from kb.services.tickets import tickets_by_external_id
+    from kb.services.inquiries.tickets import tickets_by_external_id
 
     with app.app_context():
         db = session()

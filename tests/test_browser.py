@@ -55,7 +55,7 @@ def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code
     """The QR code renders under the page's CSP; the key on the page makes codes an app accepts."""
     import pyotp
 
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/auth/two-step/setup")
@@ -78,7 +78,7 @@ def test_an_agent_sets_up_two_step_verification_and_logs_in_with_a_recovery_code
 
 
 def test_customer_tracks_an_order_registers_a_return_and_downloads_an_invoice(page, live_server: str) -> None:
-    from kb.services.demo import DEMO_CUSTOMER_PASSWORD
+    from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD
 
     browser_log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
     page.goto(live_server + "/tili/tilaukset")
@@ -116,7 +116,7 @@ def run_worker_round(app) -> None:
 
 
 def test_editor_turns_a_suggested_topic_into_a_published_article(page, live_server: str, demo_app) -> None:
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     browser_log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
     page.goto(live_server + "/editor/suggestions")
@@ -148,7 +148,7 @@ def test_editor_turns_a_suggested_topic_into_a_published_article(page, live_serv
 def test_contact_form_to_agent_reply_to_survey(page, live_server: str, demo_app) -> None:
     import re
 
-    from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
     from tests.mail_helpers import sent_mail
 
     # the customer writes; suggestions appear while typing

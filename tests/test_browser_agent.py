@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.services.demo import DEMO_STAFF_PASSWORD
+from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 from tests.test_browser import chromium_path, live_server, log_in, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -56,7 +56,7 @@ def _check_conversation(page, new_text: str) -> None:
 
 def test_agent_and_customer_see_the_new_text_first_and_open_the_quote(page, live_server: str, demo_app,
                                                                       tmp_path: Path) -> None:
-    from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
 
     path = tmp_path / "vastaus.eml"
     path.write_text(REPLY, encoding="utf-8")

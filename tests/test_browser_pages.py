@@ -44,9 +44,9 @@ def seed_user_text(app) -> None:
     from kb.db import commit, session, utcnow
     from kb.models import Article, Order, OrderStatus, Ticket, User
     from kb.models.shop import ChannelKind
-    from kb.services import returns as return_rules
-    from kb.services.editorial import ArticleForm, update_article
-    from kb.services.search_log import log_search
+    from kb.services.orders import returns as return_rules
+    from kb.services.editorial.authoring import ArticleForm, update_article
+    from kb.services.helpcenter.search_log import log_search
 
     customer = ACCOUNTS[Role.CUSTOMER.value]
     with app.app_context():
@@ -80,7 +80,7 @@ def _url_values(app) -> dict[str, dict[str, str]]:
     from kb.db import session
     from kb.models import (Article, ArticleRevision, ArticleStatus, Category, Channel, Invoice, Order,
                            OrderStatus, Return, Ticket)
-    from kb.services.replies import reference
+    from kb.services.inquiries.replies import reference
 
     customer = ACCOUNTS[Role.CUSTOMER.value]
     with app.app_context():
@@ -190,7 +190,7 @@ def browser(chromium_path: str):  # noqa: F811
 
 
 def _log_in(page, base: str, email: str) -> None:
-    from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
 
     page.goto(base + "/auth/login")
     page.locator("input[name=email]").fill(email)

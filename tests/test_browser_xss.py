@@ -118,7 +118,7 @@ def poisoned(demo_app, tmp_path: Path) -> dict[str, str]:
         "email": f"\"><svg/onload={MARK}>@example.fi", "subject": f"</title><script>{MARK}</script> palautus",
         "message": "\n".join(BROWSER_PAYLOADS)})
     assert sent.status_code == 302, sent.get_data(as_text=True)[:500]
-    from kb.services.articles import slugify
+    from kb.services.helpcenter.articles import slugify
     return {"reference": sent.headers["Location"].rsplit("/", 1)[1], "category": slugify(CATEGORY)}
 
 
@@ -133,7 +133,7 @@ def test_article_body_title_tags_and_category_stay_inert(browser_page, live_serv
 
 
 def test_editor_pages_and_live_preview_stay_inert(browser_page, live_server: str, poisoned) -> None:
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     page, watch = browser_page
     browser_log_in(page, live_server, "editor@tupa.example", DEMO_STAFF_PASSWORD)
@@ -152,7 +152,7 @@ def test_editor_pages_and_live_preview_stay_inert(browser_page, live_server: str
 
 
 def test_ticket_fields_stay_inert_for_agents(browser_page, live_server: str, poisoned) -> None:
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     page, watch = browser_page
     browser_log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)

@@ -47,8 +47,7 @@ def test_every_blueprint_is_private_or_shared(app) -> None:
 def everyone(app, create_order, create_article, make_ticket) -> tuple[dict, dict[str, str]]:
     """A customer with an order, a return and an inquiry; an agent, an editor and an admin, each logged in;
     the URL values naming their objects."""
-    from kb.services import orders as order_rules
-    from kb.services import returns as return_rules
+    from kb.services.orders import rules as order_rules, returns as return_rules
 
     number = create_order(CUSTOMER)
     article_id = create_article()

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import Order, OrderLine, OrderStatus, Return
-from kb.services import orders as rules
-from kb.services import returns as return_rules
+from kb.services.orders import rules, returns as return_rules
 from tests.conftest import both_backends, sqlite_only
 
 

@@ -49,7 +49,7 @@ def test_production_defaults_are_safe(tmp_path, monkeypatch) -> None:
 
 
 def test_production_password_hashes_meet_owasp_argon2id(tmp_path, monkeypatch) -> None:
-    from kb.services.users import hash_password
+    from kb.services.accounts.users import hash_password
 
     monkeypatch.setenv("NEUVO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("NEUVO_SECRET_KEY", "s3cret")

@@ -15,9 +15,9 @@ from kb import create_app
 from kb.db import commit, database, session, utcnow
 from kb.models import (ArticleEvent, ArticleEventKind, Attachment, Channel, ChannelKind, MessageKind, Role, Ticket,
                        TicketStatus)
-from kb.services import intake
-from kb.services.shop import set_setting
-from kb.services.users import create_user
+from kb.services.inquiries import intake
+from kb.services.shop.channels import set_setting
+from kb.services.accounts.users import create_user
 from tests.auth_helpers import PASSWORD, sign_in
 from tests.conftest import _config, both_backends, translated
 from tests.contact_helpers import EN, outbox
@@ -112,7 +112,7 @@ def test_sent_form_becomes_a_ticket_with_suggestions_and_a_confirmation(app, cli
     assert mail["To"] == "aino@example.com" and reference in mail["Subject"]
     body = mail.get_content()
     assert reference in body and STATED in body and "Customer service is" in body
-    # the agents' copy is what was sent, but for the link that proves the sender's address (kb/sender_links.py)
+    # the agents' copy is what was sent, but for the link that proves the sender's address (kb/mailing/sender_links.py)
     sent_text, proof = body.split("\n\nIf you sent this message", 1)
     assert sent_text.strip() == auto_text.strip() and "/yhteydenotto/vahvista/" in proof
 

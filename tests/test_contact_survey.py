@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import ChannelKind, SurveyResponse, Ticket, TicketStatus
-from kb.services.surveys import send_survey
+from kb.services.inquiries.surveys import send_survey
 from tests.conftest import both_backends
 from tests.contact_helpers import EN, outbox
 from tests.html_forms import csrf_token

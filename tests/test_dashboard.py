@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from kb.db import commit, session
 from kb.models import (ArticleEvent, ArticleEventKind, ChannelKind, MessageKind, Role, SearchLog, SurveyResponse,
                        Ticket, TicketMessage, TicketStatus)
-from kb.services import metrics
-from kb.services.demo import DEMO_STAFF_PASSWORD
+from kb.services.metrics import dashboard as metrics
+from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 from kb.services.errors import InvalidInput
 from tests.auth_helpers import create_account, log_in
 from tests.conftest import both_backends

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from kb.db import commit, session
 from kb.models import Article, Category
-from kb.services.article_images import blocked_images, img_src_of
-from kb.services.markdown_render import render_markdown
+from kb.services.editorial.article_images import blocked_images, img_src_of
+from kb.services.helpcenter.markdown_render import render_markdown
 from tests.editor_helpers import token
 
 

@@ -145,7 +145,7 @@ def test_dismissed_topic_stays_hidden_when_asked_again(app, editor, shop, runner
         decision = session().scalar(select(GapDecision))
         assert decision.kind is GapDecisionKind.DISMISSED and decision.reason == "Emme paketoi lahjoja."
     assert majority_of(topic["inquiry_ids"], refresh(editor)) == []
-    from kb.services.gap_review import hidden_by
+    from kb.services.editorial.gap_review import hidden_by
 
     same_question = {"title": topic["title"].upper(), "inquiry_ids": ["NEW1", "NEW2"], "terms": []}
     assert hidden_by(same_question, [decision]) is decision
@@ -186,7 +186,7 @@ def test_cli_refresh_stores_a_snapshot(app, runner, shop) -> None:
 
 def test_demo_editor_turns_a_suggested_topic_into_a_published_article(demo_app) -> None:
     """The issue's acceptance: suggested topic → draft → answer → publish → gone from the next run."""
-    from kb.services.demo import demo_password
+    from kb.services.shop.demo import demo_password
 
     client = demo_app.test_client()
     assert log_in(client, "editor@tupa.example", demo_password(Role.EDITOR)).status_code == 302
@@ -273,7 +273,7 @@ def test_health_figures_match_a_hand_built_fixture(app, editor, create_article, 
                     SearchLog(query="maksu", language="fi", result_count=1, clicked_article_id=None, created_at=now)])
         commit()
 
-        from kb.services.article_health import health_report
+        from kb.services.editorial.article_health import health_report
 
         report = health_report(session(), now=utcnow(), days=30)
         rows = {r.article.slug: r for r in report.figures}

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from kb.db import commit, session, utcnow
 from kb.jobs import receive_mails
 from kb.models import Channel, ChannelKind, MessageKind, OutgoingMail, Ticket, TicketStatus
-from kb.services.email_intake import parse_message
-from kb.services.mail_queue import as_message
+from kb.services.inquiries.email_intake import parse_message
+from kb.services.mail.queue import as_message
 from tests.conftest import both_backends
 
 
@@ -73,7 +73,7 @@ def test_a_customers_mail_is_acknowledged_in_its_thread_and_language(app) -> Non
     assert reference in text
     assert "Sähköpostiin vastaamme arkisin vuorokaudessa." in text  # the e-mail channel's own promise
     assert "Lomakkeeseen" not in text
-    # the agents see what was sent, but for the link that proves the sender's address (kb/sender_links.py)
+    # the agents see what was sent, but for the link that proves the sender's address (kb/mailing/sender_links.py)
     sent_text, proof = text.split("\n\nJos lähetit tämän viestin", 1)
     assert [a.body for a in auto] == [sent_text + "\n"] and "/yhteydenotto/vahvista/" in proof
 
@@ -168,7 +168,7 @@ def test_a_reference_quoted_from_another_address_starts_a_new_ticket(app) -> Non
 
 
 def test_only_mail_a_person_wrote_goes_without_auto_submitted() -> None:
-    from kb.services.mail_queue import auto_submitted
+    from kb.services.mail.queue import auto_submitted
 
     assert auto_submitted("reply") is None
     assert auto_submitted("confirmation") == auto_submitted("acknowledgement") == "auto-replied"

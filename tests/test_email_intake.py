@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session
 from kb.models import Attachment, ChannelKind, MessageKind, Ticket, TicketMessage, TicketStatus
-from kb.services.email_intake import html_to_text, parse_message
+from kb.services.inquiries.email_intake import html_to_text, parse_message
 from kb.services.errors import InvalidInput
 from tests.conftest import both_backends
 

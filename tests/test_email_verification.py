@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import Role, User
-from kb.services import auth as accounts
+from kb.services.accounts import auth as accounts
 from tests.auth_helpers import confirm_address, form_token, log_in
 from tests.conftest import both_backends, translated
 from tests.mail_helpers import sent_mail

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import OutgoingMail, Role
-from kb.services.mail_queue import as_message
-from kb.services.users import create_user
+from kb.services.mail.queue import as_message
+from kb.services.accounts.users import create_user
 from tests.auth_helpers import log_in
 from tests.conftest import wait_for
 from tests.html_forms import csrf_token
@@ -87,7 +87,7 @@ def sign_up(base: str, email: str) -> requests.Response:
 
 
 def refresh_finished(app) -> bool:
-    from kb.services.suggestion_runs import refresh_state
+    from kb.services.editorial.suggestion_runs import refresh_state
 
     with app.app_context():
         state = refresh_state(session())
@@ -204,7 +204,7 @@ def test_a_safe_next_still_wins_over_the_start_page(app, client) -> None:
 
 def test_every_queued_mail_kind_comes_from_and_is_answered_to_the_shops_address(demo_app, demo_client) -> None:
     """Contact confirmation, agent reply, survey, sign-up, password reset and invitation."""
-    from kb.services.demo import DEMO_STAFF_PASSWORD
+    from kb.services.shop.demo import DEMO_STAFF_PASSWORD
 
     page = demo_client.get("/yhteydenotto").get_data(as_text=True)
     assert demo_client.post("/yhteydenotto", data={

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kb import create_app
 from kb.db import commit, database, session, utcnow
 from kb.models import Order, Return
-from kb.services import order_access
+from kb.services.orders import order_access
 from tests.conftest import _config
 from tests.html_forms import csrf_token
 from tests.mail_helpers import sent_mail

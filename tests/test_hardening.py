@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kb.db import commit, session, utcnow
-from kb.services.api_tokens import create_token
+from kb.services.accounts.api_tokens import create_token
 
 NESTED = "[" * 1000 + "]" * 1000
 JSON = {"Content-Type": "application/json"}
@@ -35,7 +35,7 @@ def test_deeply_nested_json_is_a_400_json_error_on_every_json_endpoint(app, body
 
 
 def test_ordinary_nesting_still_parses(app) -> None:
-    from kb.json_limits import MAX_DEPTH, JSONTooDeep, loads_limited
+    from kb.web.json_limits import MAX_DEPTH, JSONTooDeep, loads_limited
 
     assert loads_limited(json.dumps({"lines": [{"sku": "A", "quantity": 1}]})) == {"lines": [{"sku": "A", "quantity": 1}]}
     assert loads_limited("[" * MAX_DEPTH + "]" * MAX_DEPTH)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kb.db import session
 from kb.models import Article, ArticleStatus, Category, Role
-from kb.services.demo import DEMO_ACCOUNTS, demo_password
+from kb.services.shop.demo import DEMO_ACCOUNTS, demo_password
 from tests.html_forms import csrf_token
 from tests.test_routes import fill
 
@@ -79,7 +79,7 @@ def test_article_category_and_api_pages_say_when_the_knowledge_base_changed(demo
 
 def test_a_saved_article_changes_the_etag_and_the_page_is_sent_again(demo_app) -> None:
     from kb.db import commit, utcnow
-    from kb.services.articles import ArticleInput, upsert_articles
+    from kb.services.helpcenter.articles import ArticleInput, upsert_articles
 
     slug = _demo_values(demo_app)["slug"]
     anonymous = demo_app.test_client()

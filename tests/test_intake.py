@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import (ArticleEvent, ArticleEventKind, Channel, ChannelKind, Ticket, TicketStatus)
-from kb.services import intake
+from kb.services.inquiries import intake
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.response_time import (ResponseEstimate, add_working_time, estimate_from, expected_response,
+from kb.services.inquiries.response_time import (ResponseEstimate, add_working_time, estimate_from, expected_response,
                                        working_seconds)
-from kb.services.tickets import InquiryInput, upsert_inquiries
-from kb.acknowledgements import expected_text
+from kb.services.inquiries.tickets import InquiryInput, upsert_inquiries
+from kb.mailing.acknowledgements import expected_text
 from tests.conftest import both_backends
 
 HEL = ZoneInfo("Europe/Helsinki")

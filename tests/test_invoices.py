@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from kb.models import Invoice, Order, OrderStatus
-from kb.services.invoices import (VatRow, invoice_pdf, invoice_totals, latin1, money, reference_number,
+from kb.services.orders.invoices import (VatRow, invoice_pdf, invoice_totals, latin1, money, reference_number,
                                   vat_breakdown, vat_included)
 
 SHOP = {"name": "Tupa", "legal_name": "Tupa Koti Oy", "business_id": "1234567-8",

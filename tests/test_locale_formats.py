@@ -10,8 +10,8 @@ import pytest
 from flask_babel import force_locale
 
 from kb.models import Role
-from kb.services.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
-from kb.templating import decimal, local_date, local_time, percent
+from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+from kb.web.templating import decimal, local_date, local_time, percent
 from tests.auth_helpers import log_in
 from tests.test_browser_pages import ACCOUNTS, page_urls, seed_user_text
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import LoginSession
-from kb.services import login_sessions
+from kb.services.accounts import login_sessions
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, customer_factory, form_token, log_in
 from tests.conftest import both_backends
 

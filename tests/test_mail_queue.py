@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
-from kb.emailing import mail_config
+from kb.mailing.emailing import mail_config
 from kb.models import MailStatus, OutgoingMail, Role
 from kb.services.errors import InvalidInput
-from kb.services.mail_queue import MIN_CLAIM, deliver_queued, queue_mail
+from kb.services.mail.queue import MIN_CLAIM, deliver_queued, queue_mail
 from tests.auth_helpers import csrf_of, log_in
 from tests.cli_helpers import NEUVO
 from tests.conftest import both_backends, translated

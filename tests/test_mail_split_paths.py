@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from kb.db import commit, session, utcnow
 from kb.jobs import receive_mails
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
-from kb.services.email_intake import parse_message
+from kb.services.inquiries.email_intake import parse_message
 from tests.auth_helpers import customer_factory, log_in
 from tests.conftest import both_backends, translated
 
@@ -115,7 +115,7 @@ def test_a_reply_through_the_pollers_path_is_stored_split(app) -> None:
 
 def test_neuvo_mail_poll_stores_the_split(app, runner, monkeypatch) -> None:
     """The real command, with only the IMAP connection replaced by a mailbox holding one reply."""
-    import kb.services.email_intake as intake
+    import kb.services.inquiries.email_intake as intake
 
     seen: list[bytes] = []
 

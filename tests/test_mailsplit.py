@@ -4,8 +4,7 @@ Every text here is written for these tests."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from mailsplit import split_message
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.services.markdown_render import plain_text, render_markdown
+from kb.services.helpcenter.markdown_render import plain_text, render_markdown
 from tests.html_safety import script_risks
 from tests.xss_payloads import PAYLOADS
 

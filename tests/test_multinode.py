@@ -109,8 +109,8 @@ def test_a_change_that_commits_after_a_later_one_is_not_skipped(node: Node, back
 
     PostgreSQL only: on SQLite every transaction takes the write lock at BEGIN, so a slow
     writer holds off all the others, readers too."""
-    from kb.services.articles import ArticleInput, upsert_articles
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.articles import ArticleInput, upsert_articles
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     a, b = node("a"), node("b")
     publish(a, DELIVERY)
@@ -189,7 +189,7 @@ def test_a_crash_between_index_write_and_checkpoint_applies_the_changes_again(no
 
 def _search_while_others_write(instance: str, url: str, stop: object) -> tuple[list[str], list[int]]:
     """A worker of server a: searches (each one syncing the index) until ``stop`` is set, then syncs once more."""
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     app = create_app(node_config(Path(instance), url))
     client, errors, totals = app.test_client(), [], []
@@ -237,8 +237,8 @@ def test_two_workers_syncing_at_once_leave_a_correct_index(node: Node, shared_da
 
 def _save_articles(instance: str, url: str, worker: int, count: int) -> list[str]:
     """A worker of server a saving articles one at a time, as the editor view does."""
-    from kb.services.articles import ArticleInput, upsert_articles
-    from kb.services.search_index import drain_outbox, index
+    from kb.services.helpcenter.articles import ArticleInput, upsert_articles
+    from kb.services.helpcenter.search_index import drain_outbox, index
 
     app = create_app(node_config(Path(instance), url))
     errors = []
@@ -277,7 +277,7 @@ def test_100_article_saves_from_4_workers_are_all_indexed(node: Node, shared_dat
 
 @both_backends
 def test_reindex_check_lists_the_differences_and_exits_1(node: Node, backend: str) -> None:
-    from kb.services.search_index import IndexDrift
+    from kb.services.helpcenter.search_index import IndexDrift
 
     a, b = node("a"), node("b")
     publish(a, DELIVERY, PAYMENT)

@@ -21,13 +21,13 @@ from tests.multinode_helpers import (
 
 
 def _store(app: Flask, check_every: float = 3600):  # type: ignore[no-untyped-def]
-    from kb.services.suggestions import MatcherStore
+    from kb.services.editorial.suggestions import MatcherStore
 
     return MatcherStore(app.config["MODELS_PATH"], check_every=check_every)
 
 
 def _top(matcher, text: str) -> str | None:  # type: ignore[no-untyped-def]
-    from kb.services.suggestions import rank_texts
+    from kb.services.editorial.suggestions import rank_texts
 
     suggestions = rank_texts(matcher, [text], ["fi"], k=3)[0].suggestions
     return suggestions[0].slug if suggestions else None
@@ -74,7 +74,7 @@ def test_while_one_worker_fits_the_others_serve_the_previous_model(node: Node) -
 
 def _first_model(instance: str, url: str) -> tuple[bool, str | None]:
     """A worker starting on a server without a model: did it fit one, and what does it suggest?"""
-    from kb.services.suggestions import MatcherStore
+    from kb.services.editorial.suggestions import MatcherStore
 
     app = create_app(node_config(Path(instance), url))
     fits: list[str] = []

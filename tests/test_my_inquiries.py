@@ -22,7 +22,7 @@ def with_messages(app, ticket_id: int, *pairs: tuple[MessageKind, str]) -> None:
 
 
 def reference_of(app, ticket_id: int) -> str:
-    from kb.services.replies import reference
+    from kb.services.inquiries.replies import reference
 
     with app.app_context():
         return reference(session().get(Ticket, ticket_id))

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kb.services.opening_hours import status_at, validate_hours
+from kb.services.shop.opening_hours import status_at, validate_hours
 
 HEL = ZoneInfo("Europe/Helsinki")
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}

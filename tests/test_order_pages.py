@@ -9,7 +9,7 @@ import pytest
 from kb import create_app
 from kb.db import commit, database, session
 from kb.models import Order, OrderStatus
-from kb.services.shop import set_setting
+from kb.services.shop.channels import set_setting
 from tests.conftest import _config, translated
 from tests.html_forms import csrf_token
 from tests.test_account import track
@@ -47,7 +47,7 @@ def test_html_invoice_says_paid_like_the_pdf(app, client, create_order) -> None:
 
 
 def test_html_invoice_of_an_unpaid_order_gives_the_payment_details(app, client, create_order) -> None:
-    from kb.services.invoices import reference_number
+    from kb.services.orders.invoices import reference_number
 
     shop_settings(app, legal_name="Tupa Koti Oy")
     number = create_order(status="received")
@@ -183,7 +183,7 @@ def test_malformed_numbers_do_not_use_up_the_tracking_limit(tmp_path, new_databa
 @pytest.mark.parametrize("typed, number", [("102383", "102383"), ("#102383", "102383"), ("102 383", "102383"),
                                            ("\t# 102\u202f383 ", "102383"), ("TK-2026-7", "TK-2026-7")])
 def test_order_numbers_are_normalised(typed: str, number: str) -> None:
-    from kb.services.orders import normalise_order_number
+    from kb.services.orders.rules import normalise_order_number
 
     assert normalise_order_number(typed) == number
 
@@ -191,7 +191,7 @@ def test_order_numbers_are_normalised(typed: str, number: str) -> None:
 @pytest.mark.parametrize("typed", ["", "   ", "#", "12/34", "-102383", "1" * 65, "tilaus: 102383"])
 def test_what_is_not_an_order_number_is_refused_by_field(typed: str) -> None:
     from kb.services.errors import InvalidInput
-    from kb.services.orders import normalise_order_number
+    from kb.services.orders.rules import normalise_order_number
 
     with pytest.raises(InvalidInput) as refused:
         normalise_order_number(typed)

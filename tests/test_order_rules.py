@@ -7,8 +7,7 @@ import pytest
 
 from kb.db import commit, session, utcnow
 from kb.models import OrderStatus, Return
-from kb.services import orders as rules
-from kb.services import returns as return_rules
+from kb.services.orders import rules, returns as return_rules
 from kb.services.errors import InvalidInput, NotFound
 from tests.conftest import both_backends
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import ApiToken, Invoice, Order, OrderEvent, OrderStatus, Product, Ticket
-from kb.services.api_tokens import create_token, revoke_token
-from kb.services.orders import change_quantity
+from kb.services.accounts.api_tokens import create_token, revoke_token
+from kb.services.orders.rules import change_quantity
 from tests.cli_helpers import write_jsonl
 from tests.conftest import both_backends
 from tests.order_helpers import order_row
@@ -258,7 +258,7 @@ def test_api_inquiry_is_stored_with_suggestions(demo_app) -> None:
 
 def test_demo_has_orders_in_every_state_accounts_and_invoices(demo_app) -> None:
     from kb.models import Role, User
-    from kb.services.returns import last_return_day
+    from kb.services.orders.returns import last_return_day
 
     with demo_app.app_context():
         db = session()

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from kb.db import commit, session, utcnow
 from kb.models import Role, User
-from kb.services import auth as accounts
+from kb.services.accounts import auth as accounts
 from kb.services.errors import InvalidInput
-from kb.services.password_policy import TOO_EASY, check_new_password
-from kb.services.settings_admin import add_user
+from kb.services.accounts.password_policy import TOO_EASY, check_new_password
+from kb.services.shop.settings_admin import add_user
 from tests.auth_helpers import (
     confirm_address,
     EMAIL,

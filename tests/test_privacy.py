@@ -15,7 +15,7 @@ from kb.db import commit, session, utcnow
 from kb.models import (Attachment, MailStatus, Order, OutgoingMail, Role, Ticket, TicketMessage, TicketStatus,
                        User)
 from kb.models.conversation import MessageKind
-from kb.services.privacy import MASK, mask, purge_expired
+from kb.services.accounts.privacy import MASK, mask, purge_expired
 from tests.auth_helpers import PASSWORD, customer_factory, form_token, log_in
 from tests.conftest import both_backends, translated
 

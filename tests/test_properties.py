@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from kb.db import session
@@ -158,7 +157,7 @@ def stored(app) -> dict[str, list[tuple]]:
 @settings(BASE, max_examples=25)
 @given(rows=ARTICLES, as_csv=st.booleans())
 def test_generated_articles_import_exactly(app, runner, tmp_path: Path, rows: list[dict], as_csv: bool) -> None:
-    from kb.services.articles import slugify
+    from kb.services.helpcenter.articles import slugify
 
     path = write_file(tmp_path / ("a.csv" if as_csv else "a.jsonl"), rows, as_csv=as_csv)
     result = runner.invoke(args=["import", "articles", str(path)])

@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import create_engine, select, text
 
 from kb.db import commit, session, utcnow
@@ -75,8 +74,8 @@ def test_truncated_index_is_rebuilt_with_zero_difference_from_the_database(demo_
 
 
 def test_concurrent_article_saves_are_all_indexed(app) -> None:
-    from kb.services.articles import ArticleInput, upsert_articles
-    from kb.services.search_index import drain_outbox, ensure_index, index
+    from kb.services.helpcenter.articles import ArticleInput, upsert_articles
+    from kb.services.helpcenter.search_index import drain_outbox, ensure_index, index
 
     with app.app_context():
         ensure_index(session(), index())
@@ -135,7 +134,7 @@ def test_unicode_digits_in_forms_are_refused_cleanly(app, client, create_order) 
 
 def test_reset_link_ignores_a_forged_host(app, client) -> None:
     from kb.models import Role
-    from kb.services.users import create_user
+    from kb.services.accounts.users import create_user
     from tests.mail_helpers import sent_mail
     app.config["MAIL_BASE_URL"] = "https://apu.tupa.example"
     with app.app_context():

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from kb.db import commit, session, utcnow
 from kb.models import Order, OutgoingMail, Return
 from kb.services.errors import InvalidInput
-from kb.services.returns import IsComplaint, ReturnRequest, check_self_service_reason, register_return
-from kb.services.shop import set_setting
+from kb.services.orders.returns import IsComplaint, ReturnRequest, check_self_service_reason, register_return
+from kb.services.shop.channels import set_setting
 from tests.agent_helpers import sign_in
 from tests.conftest import both_backends, translated
 from tests.html_forms import csrf_token
@@ -159,7 +159,7 @@ def test_the_return_address_falls_back_to_the_shop_address(app, client, create_o
     assert "<address>Tupa Koti Oy<br>Esimerkkikatu 12<br>33100 Tampere</address>" in label
 
 
-# ---------- the rules (kb/services/returns.py)
+# ---------- the rules (kb/services/orders/returns.py)
 
 def _request(line_id: int, **fields) -> ReturnRequest:
     values = {"lines": {line_id: 1}, "reason": "wrong_size", "resolution": "exchange", "comment": "",

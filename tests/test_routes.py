@@ -92,9 +92,8 @@ def owner_urls(app, number: str, rma: str) -> list[tuple[str, str]]:
 @pytest.fixture
 def two_customers(app, create_order):
     from kb.db import commit, session, utcnow
-    from kb.services import orders as rules
-    from kb.services import returns as return_rules
-    from kb.services.users import create_user
+    from kb.services.orders import rules, returns as return_rules
+    from kb.services.accounts.users import create_user
 
     number = create_order("aino@example.com")
     with app.app_context():

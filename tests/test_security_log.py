@@ -101,7 +101,7 @@ def test_a_password_reset_is_recorded_without_its_link(app, client, tmp_path) ->
     client.get(link)  # used up: refused
 
     asked, asked_unknown, sent, unknown, reset, refused = events(tmp_path)
-    # the request records only what was typed; the worker records what it found (kb/account_requests.py)
+    # the request records only what was typed; the worker records what it found (kb/mailing/account_requests.py)
     assert (asked["event"], asked["outcome"], "user_id" in asked) == ("password_reset_request", "queued", False)
     assert asked["email_ref"] != asked_unknown["email_ref"] and asked_unknown["outcome"] == "queued"
     assert (sent["event"], sent["outcome"], sent["user_id"]) == ("password_reset_request", "sent", user_id)

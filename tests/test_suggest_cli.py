@@ -135,7 +135,7 @@ def test_gaps_human_output_is_a_table(runner, shop: Path) -> None:
 
 
 def test_fitted_model_is_derived_data(app, runner, shop: Path) -> None:
-    from kb.services.suggestions import MatcherStore
+    from kb.services.editorial.suggestions import MatcherStore
 
     models = Path(app.config["MODELS_PATH"])
     assert (models / "current.json").exists()

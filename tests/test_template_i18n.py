@@ -1,4 +1,4 @@
-"""Template translations are looked up once per locale and request (kb/template_i18n.py, issue 16):
+"""Template translations are looked up once per locale and request (kb/web/template_i18n.py, issue 16):
 a locale forced for part of a request (a mail in its recipient's language) and a refreshed one
 are followed at once."""
 from __future__ import annotations

@@ -11,10 +11,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-import kb.views.two_factor as two_factor_views
+import kb.views.accounts.two_factor as two_factor_views
 from kb.db import session
 from kb.models import RecoveryCode, Role, User
-from kb.services import two_factor
+from kb.services.accounts import two_factor
 from tests.auth_helpers import EMAIL, PASSWORD, customer_factory, form_token, log_in
 from tests.conftest import both_backends, translated
 from tests.mail_helpers import sent_mail

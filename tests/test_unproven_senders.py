@@ -39,7 +39,7 @@ def test_a_form_message_typed_with_a_customers_address_stays_out_of_their_messag
         auto_copy = ticket.messages[-1].body
     client, page = my_messages(app)
     assert FORGED not in page
-    from kb.services.replies import reference
+    from kb.services.inquiries.replies import reference
 
     with app.app_context():
         ref = reference(session().scalar(select(Ticket)))
@@ -77,7 +77,7 @@ def test_mail_from_a_customers_address_is_unproven_too(app, make_ticket) -> None
 
 
 def test_a_link_for_another_address_or_a_forged_one_is_refused(app, make_ticket) -> None:
-    from kb.services.customer_inquiries import sender_token
+    from kb.services.inquiries.customer_inquiries import sender_token
 
     ticket_id = make_ticket(customer_email=AINO)
     client = app.test_client()

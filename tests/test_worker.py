@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from kb.db import commit, database, session, utcnow
 from kb.models import GapSnapshot, MailStatus, OutgoingMail
-from kb.services.articles import ArticleInput, upsert_articles
-from kb.services.mail import read_outbox
-from kb.services.mail_queue import queue_mail
-from kb.services.search_index import ensure_index, index
-from kb.services.suggestion_runs import (
+from kb.services.helpcenter.articles import ArticleInput, upsert_articles
+from kb.services.mail.transport import read_outbox
+from kb.services.mail.queue import queue_mail
+from kb.services.helpcenter.search_index import ensure_index, index
+from kb.services.editorial.suggestion_runs import (
     RefreshState,
     refresh_due,
     refresh_state,

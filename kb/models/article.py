@@ -59,7 +59,7 @@ class Article(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: ``body`` rendered once at save: sanitised HTML and the plain text a reader sees
-    #: (kb/services/article_render.py). ``rendered_from`` names the renderer and the body it
+    #: (kb/services/helpcenter/article_render.py). ``rendered_from`` names the renderer and the body it
     #: was made from; a rendering that does not match is never served.
     body_html: Mapped[str | None] = mapped_column(Text)
     body_text: Mapped[str | None] = mapped_column(Text)

@@ -2,7 +2,7 @@
 
 Web requests only add rows, in the same transaction as the change the mail is
 about; ``neuvo mail send`` and ``neuvo worker`` deliver them (see
-:mod:`kb.services.mail_queue`).
+:mod:`kb.services.mail.queue`).
 """
 from __future__ import annotations
 

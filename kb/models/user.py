@@ -36,7 +36,7 @@ class User(Base):
     #: When the owner proved the address is theirs (a link mailed to it); None: the account cannot log
     #: in yet, since orders, invoices and returns are found by that address.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Two-step verification: the TOTP secret, encrypted (kb.services.two_factor); None when it is off.
+    #: Two-step verification: the TOTP secret, encrypted (kb.services.accounts.two_factor); None when it is off.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The last 30-second time step a code was accepted for: a code is good once (RFC 6238 section 5.2).

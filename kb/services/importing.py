@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kb.models import ArticleStatus
-from kb.services.articles import LANGUAGES, ArticleInput, slugify
+from kb.services.helpcenter.articles import LANGUAGES, ArticleInput, slugify
 from kb.services.errors import InvalidInput
 
 T = TypeVar("T")

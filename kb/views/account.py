@@ -15,14 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kb import security_log
-from kb.security import id_arg, small_int
+from kb.web.security import id_arg, small_int
 from kb.db import commit, session, utcnow
-from kb.extensions import limiter
+from kb.web.extensions import limiter
 from kb.models import Invoice, Order, Product
-from kb.services import orders as order_rules
-from kb.services import returns as return_rules
+from kb.services.orders import rules as order_rules, returns as return_rules
 from kb.services.errors import DomainError, InvalidInput, NotFound
-from kb.services.self_service import help_article, return_window_days
+from kb.services.helpcenter.self_service import help_article, return_window_days
 from kb.views import order_links
 from kb.views.error_text import error_text
 from sqlalchemy import select
@@ -58,7 +57,7 @@ def _order(number: str) -> Order:
 
 
 def _lang() -> str:
-    from kb.extensions import select_locale
+    from kb.web.extensions import select_locale
 
     return select_locale()
 
@@ -240,7 +239,7 @@ def new_return():  # type: ignore[no-untyped-def]
 @bp.route("/tilaus/<number>/palautus", methods=["GET", "POST"])
 def register_return(number: str):  # type: ignore[no-untyped-def]
     """Choose lines, quantities, a reason and refund or exchange; one return per form."""
-    from kb.return_mail import queue_return_mail
+    from kb.mailing.return_mail import queue_return_mail
 
     found = _order(number)
     if not order_links.may_change(found):
@@ -312,7 +311,7 @@ def _return_blocker(order: Order) -> str | None:
 
 def _shop():  # type: ignore[no-untyped-def]
     """The shop's legal name, business ID and addresses (settings)."""
-    from kb.services.shop_details import shop_details
+    from kb.services.shop.shop_details import shop_details
 
     return shop_details(session(), default_name=current_app.config["SHOP_NAME"])
 
@@ -341,7 +340,7 @@ def return_status(rma: str):  # type: ignore[no-untyped-def]
 @bp.route("/palautus/<rma>/ohje")
 def return_label(rma: str):  # type: ignore[no-untyped-def]
     """Printable return instructions with the RMA number as the label, and the shop's return address."""
-    from kb.return_mail import return_steps
+    from kb.mailing.return_mail import return_steps
 
     ret = _return(rma)
     return render_template("account/return_label.html", ret=ret, steps=return_steps(ret.rma), shop=_shop())
@@ -366,7 +365,7 @@ def _invoice(number: str) -> Invoice:
 @bp.route("/lasku/<number>")
 def invoice(number: str):  # type: ignore[no-untyped-def]
     """Printable invoice with the VAT breakdown."""
-    from kb.services.invoices import GENERAL_VAT_BP, PAID, invoice_totals, reference_number, vat_breakdown
+    from kb.services.orders.invoices import GENERAL_VAT_BP, PAID, invoice_totals, reference_number, vat_breakdown
 
     inv = _invoice(number)
     return render_template("account/invoice.html", invoice=inv, order=inv.order, vat=vat_breakdown(inv),
@@ -377,7 +376,7 @@ def invoice(number: str):  # type: ignore[no-untyped-def]
 @bp.route("/lasku/<number>.pdf")
 def invoice_pdf(number: str):  # type: ignore[no-untyped-def]
     """The invoice as a PDF download."""
-    from kb.services.invoices import invoice_pdf as render_pdf
+    from kb.services.orders.invoices import invoice_pdf as render_pdf
 
     inv = _invoice(number)
     pdf = render_pdf(inv, inv.order, shop=_shop().pdf_fields())

@@ -3,7 +3,7 @@
 The dashboard is for managers and admins; agents get the same page with only
 the tickets assigned to them (and without the help-center figures). The
 settings pages are for admins only. Figures and rules live in
-:mod:`kb.services.metrics` and :mod:`kb.services.settings_admin`.
+:mod:`kb.services.metrics.dashboard` and :mod:`kb.services.shop.settings_admin`.
 """
 from __future__ import annotations
 
@@ -18,18 +18,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from kb import security_log
-from kb.emailing import email_link, queue_message
-from kb.access import roles_required
-from kb.templating import local_date, reader_language
+from kb.mailing.emailing import email_link, queue_message
+from kb.web.access import roles_required
+from kb.web.templating import local_date, reader_language
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role, User
-from kb.services import auth as accounts
-from kb.services import metrics
-from kb.services import settings_admin as admin_rules
+from kb.services.accounts import auth as accounts
+from kb.services.metrics import dashboard as metrics
+from kb.services.shop import settings_admin as admin_rules
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.mail_queue import queue_counts
-from kb.services.opening_hours import WEEKDAYS
-from kb.services.shop import get_setting
+from kb.services.mail.queue import queue_counts
+from kb.services.shop.opening_hours import WEEKDAYS
+from kb.services.shop.channels import get_setting
 from kb.views.error_text import error_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -249,7 +249,7 @@ def set_active(user_id: int):  # type: ignore[no-untyped-def]
 @roles_required()
 def reset_two_step(user_id: int):  # type: ignore[no-untyped-def]
     """Turn off a user's two-step verification (a lost phone and lost recovery codes); the owner is e-mailed."""
-    from kb.views.two_factor import reset_by_admin
+    from kb.views.accounts.two_factor import reset_by_admin
 
     user = session().get(User, user_id)
     if user is None:

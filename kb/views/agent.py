@@ -7,12 +7,12 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kb.emailing import email_link, mail_sender
-from kb.access import roles_required
+from kb.mailing.emailing import email_link, mail_sender
+from kb.web.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Attachment, MessageKind, Role, Ticket, TicketStatus, User
-from kb.security import id_arg, small_int
-from kb.services import inbox, replies
+from kb.web.security import id_arg, small_int
+from kb.services.inquiries import inbox, replies
 from kb.services.errors import InvalidInput
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -92,7 +92,7 @@ def _linked_answer(article, url: str, language: str) -> str:  # type: ignore[no-
     """What "Insert linked answer" writes: whole sentences of the article, then its link on a line of its own."""
     from flask_babel import force_locale
 
-    from kb.services.linked_answers import answer_text
+    from kb.services.inquiries.linked_answers import answer_text
 
     with force_locale(language):
         more = _("Read more in our guide “%(title)s”:", title=article.title)

@@ -7,16 +7,16 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from kb.db import commit, session, utcnow
-from kb.extensions import csrf, limiter
-from kb.json_limits import MAX_DEPTH, JSONTooDeep
-from kb.security import small_int, visitor_id
-from kb.services import articles as kb_articles
+from kb.web.extensions import csrf, limiter
+from kb.web.json_limits import MAX_DEPTH, JSONTooDeep
+from kb.web.security import small_int, visitor_id
+from kb.services.helpcenter import articles as kb_articles
 from kb.services.errors import NotFound
-from kb.services.article_render import article_html, article_text
-from kb.services.search_index import search_articles
-from kb.services.search_log import log_search
-from kb.services.suggestions import rank_texts
-from kb.views.formats import ranking_json
+from kb.services.helpcenter.article_render import article_html, article_text
+from kb.services.helpcenter.search_index import search_articles
+from kb.services.helpcenter.search_log import log_search
+from kb.services.editorial.suggestions import rank_texts
+from kb.services.editorial.suggestion_json import ranking_json
 from search import IndexUnavailable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

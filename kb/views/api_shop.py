@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from kb import security_log
 from kb.db import commit, session, utcnow
-from kb.extensions import csrf
+from kb.web.extensions import csrf
 from kb.models import Article, Order, TicketSuggestion
-from kb.services.api_tokens import authenticate
+from kb.services.accounts.api_tokens import authenticate
 from kb.services.errors import InvalidInput
-from kb.services.order_import import parse_event, parse_order, upsert_orders
-from kb.services.orders import apply_status
-from kb.services.suggestions import attach_suggestions
-from kb.services.tickets import parse_inquiry, upsert_inquiries
+from kb.services.orders.order_import import parse_event, parse_order, upsert_orders
+from kb.services.orders.rules import apply_status
+from kb.services.editorial.suggestions import attach_suggestions
+from kb.services.inquiries.tickets import parse_inquiry, upsert_inquiries
 from kb.views.api import ApiError, json_body
 
 bp = Blueprint("api_shop", __name__, url_prefix="/api/v1")

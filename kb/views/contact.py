@@ -1,7 +1,7 @@
 """The contact form with live article suggestions, the confirmation, and the satisfaction survey.
 
-Rules live in :mod:`kb.services.intake` (ticket, spam queue, deflection, order signal),
-:mod:`kb.services.response_time` (the expected answer) and :mod:`kb.services.surveys`.
+Rules live in :mod:`kb.services.inquiries.intake` (ticket, spam queue, deflection, order signal),
+:mod:`kb.services.inquiries.response_time` (the expected answer) and :mod:`kb.services.inquiries.surveys`.
 """
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from sqlalchemy import select
 from wtforms import EmailField, MultipleFileField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from kb.acknowledgements import estimate, expected_text, offers, send_confirmation, signal_link
+from kb.mailing.acknowledgements import estimate, expected_text, offers, send_confirmation, signal_link
 from kb.db import commit, session, utcnow
-from kb.extensions import limiter, select_locale
+from kb.web.extensions import limiter, select_locale
 from kb.models import ChannelKind, Ticket
-from kb.security import visitor_id
-from kb.services import customer_inquiries, intake, surveys
+from kb.web.security import visitor_id
+from kb.services.inquiries import customer_inquiries, intake, surveys
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.users import normalise_email
+from kb.services.accounts.users import normalise_email
 from kb.views.private import keep_private
 
 bp = keep_private(Blueprint("contact", __name__))

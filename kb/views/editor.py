@@ -7,18 +7,18 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from kb.security import id_arg
-from kb.services.article_images import img_src_of
+from kb.web.security import id_arg
+from kb.services.editorial.article_images import img_src_of
 from kb.views.error_text import error_text
-from kb.access import roles_required
+from kb.web.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
-from kb.services import article_health, editorial, gap_review, suggestion_runs
+from kb.services.editorial import article_health, authoring as editorial, gap_review, suggestion_runs
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.feedback_comments import missing_notes
-from kb.services.markdown_render import render_markdown
-from kb.services.search_index import drain_outbox, index
-from kb.services.search_log import top_failed_queries
+from kb.services.editorial.feedback_comments import missing_notes
+from kb.services.helpcenter.markdown_render import render_markdown
+from kb.services.helpcenter.search_index import drain_outbox, index
+from kb.services.helpcenter.search_log import top_failed_queries
 from kb.views.private import keep_private
 
 bp = keep_private(Blueprint("editor", __name__, url_prefix="/editor"))

@@ -5,15 +5,15 @@ from flask import (Blueprint, abort, current_app, g, redirect, render_template, 
                    session as flask_session, url_for)
 
 from kb.db import commit, session, utcnow
-from kb.extensions import remembered_locale, select_locale
-from kb.security import id_arg, visitor_id
-from kb.services import articles as kb_articles, kb_catalogue
+from kb.web.extensions import remembered_locale, select_locale
+from kb.web.security import id_arg, visitor_id
+from kb.services.helpcenter import articles as kb_articles, kb_catalogue
 from kb.services.errors import InvalidInput, NotFound
-from kb.services.feedback_comments import add_missing_note
-from kb.services.search_log import log_search, record_click
-from kb.services.search_correction import search_or_correct
-from kb.services.shop import contact_channels
-from kb.templating import shop_name
+from kb.services.editorial.feedback_comments import add_missing_note
+from kb.services.helpcenter.search_log import log_search, record_click
+from kb.services.helpcenter.search_correction import search_or_correct
+from kb.services.shop.channels import contact_channels
+from kb.web.templating import shop_name
 from kb.views.error_text import error_text
 from search import IndexUnavailable
 
@@ -92,7 +92,7 @@ def article(slug: str):  # type: ignore[no-untyped-def]
     try:
         art = kb_articles.published_article(db, slug)
     except NotFound:
-        from kb.services.editorial import follow_redirect
+        from kb.services.editorial.authoring import follow_redirect
 
         moved = follow_redirect(db, slug)
         if moved is None:

@@ -1,6 +1,6 @@
 """A logged-in customer's own inquiries: the list, a conversation with the agents' replies, and adding to it.
 
-Rules: :mod:`kb.services.customer_inquiries`. Another customer's reference answers 404.
+Rules: :mod:`kb.services.inquiries.customer_inquiries`. Another customer's reference answers 404.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from kb.db import commit, session, utcnow
-from kb.extensions import limiter
-from kb.security import id_arg
-from kb.services import customer_inquiries as rules
+from kb.web.extensions import limiter
+from kb.web.security import id_arg
+from kb.services.inquiries import customer_inquiries as rules
 from kb.services.errors import NotFound
-from kb.services.replies import reference
+from kb.services.inquiries.replies import reference
 
 bp = Blueprint("inquiries", __name__)
 

@@ -3,7 +3,7 @@
 A guest who typed an order's number and e-mail address sees the order; to change it (address,
 lines, cancelling) or register a return the guest asks for a link, mailed to the order's own
 address, and opens it: that browser may then change that one order for a while. Rules:
-:mod:`kb.services.order_access`.
+:mod:`kb.services.orders.order_access`.
 """
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from flask_wtf import FlaskForm
 
 from kb import security_log
 from kb.db import commit, session, utcnow
-from kb.emailing import email_link, queue_message
-from kb.extensions import limiter
+from kb.mailing.emailing import email_link, queue_message
+from kb.web.extensions import limiter
 from kb.models import Order
-from kb.security import forget_attempts, spend_attempt
-from kb.services import order_access
-from kb.services.shop import get_setting
+from kb.web.security import forget_attempts, spend_attempt
+from kb.services.orders import order_access
+from kb.services.shop.channels import get_setting
 
 bp = Blueprint("order_links", __name__)
 #: Orders this browser may change after opening their mailed link: {number: [email, until (epoch seconds)]}.
@@ -109,7 +109,7 @@ def _order_number_key() -> str:
 @limiter.limit(lambda: current_app.config["ORDER_LINK_RATE_LIMIT"], key_func=_order_number_key)
 def send_link(number: str):  # type: ignore[no-untyped-def]
     """Mail a single-use link to the order's own address (only for a visitor who may see the order)."""
-    from kb.extensions import select_locale
+    from kb.web.extensions import select_locale
     from kb.views.account import _order
 
     found = _order(number)  # 404 unless this visitor found the order (or owns it)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 
-from kb.services.mail import read_outbox
+from kb.services.mail.transport import read_outbox
 from tests.servers import Instance, PostgresServer
 
 

@@ -1,0 +1,1 @@
+"""Service figures for the dashboard."""
