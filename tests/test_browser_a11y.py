@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.test_browser import chromium_path, live_server, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +58,7 @@ def test_focus_ring_is_solid_and_has_3_to_1_contrast(page, live_server: str, pat
 
 def test_printable_invoice_has_landmarks_and_fits_a_phone(page, live_server: str) -> None:  # noqa: F811
     from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD
-    from tests.test_browser import log_in
+    from tests.browser_fixtures import browser_log_in as log_in
 
     log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
     page.set_viewport_size({"width": 390, "height": 800})

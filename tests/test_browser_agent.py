@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.services.shop.demo import DEMO_STAFF_PASSWORD
-from tests.test_browser import chromium_path, live_server, log_in, page  # noqa: F401  (fixtures)
+from tests.browser_fixtures import browser_log_in as log_in
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import chromium_path, live_server, page  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 

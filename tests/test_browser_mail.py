@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kb.db import session
 from kb.models import Ticket
-from tests.test_browser import chromium_path, live_server, log_in, page  # noqa: F401 - fixtures
+from tests.browser_fixtures import browser_log_in as log_in
 
 pytestmark = pytest.mark.browser
 

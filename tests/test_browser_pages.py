@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from kb.models import Role
-from tests.test_browser import _cut_off, chromium_path, live_server, page  # noqa: F401  (fixtures)
+from tests.browser_fixtures import cut_off as _cut_off
 
 pytestmark = pytest.mark.browser
 
