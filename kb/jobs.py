@@ -15,11 +15,11 @@ from typing import Any
 
 from flask import current_app
 
-from kb.cli_common import _store_mails, matchers
 from kb.db import commit, session, utcnow
 from kb.mailing.emailing import mail_config
 from kb.models import GapSnapshot
 from kb.services.editorial import suggestion_runs
+from kb.services.editorial.suggestions import attach_suggestions, matchers
 from kb.services.errors import InvalidInput
 from kb.services.mail.queue import DEFAULT_LIMIT, DeliveryReport, deliver_queued
 
@@ -38,6 +38,16 @@ class PollResult:
     acknowledged: int = 0
     #: Messages left unseen in the mailbox for a person to look at: "uid: reason".
     skipped: list[str] = field(default_factory=list)
+
+
+def store_mails(mails: list[Any]) -> Any:
+    """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
+    from kb.services.inquiries.email_intake import ingest_mails
+
+    now = utcnow()
+    result = ingest_mails(session(), mails, now=now)
+    attach_suggestions(session(), result.tickets, matchers().current(session()), now=now)
+    return result
 
 
 def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None) -> DeliveryReport:
@@ -90,7 +100,7 @@ def receive_mails(mails: list[Any]) -> tuple[Any, int]:
     """
     from kb.mailing.acknowledgements import acknowledge_mails
 
-    result = _store_mails(mails)
+    result = store_mails(mails)
     acknowledged = 0
     if current_app.config["EMAIL_ACKNOWLEDGEMENT"]:
         acknowledged = acknowledge_mails(session(), result.from_people, now=utcnow())

@@ -18,7 +18,7 @@ from kb.services.accounts import auth as accounts
 from kb.services.errors import InvalidInput
 from kb.services.mail.transport import MailTransport, build_message, read_outbox
 from kb.services.accounts.users import create_user
-from kb.views.accounts.auth import safe_next
+from kb.views.accounts.login_flow import safe_next
 from tests.auth_helpers import EMAIL, NEW_PASSWORD, PASSWORD, csrf_of, form_token, get_user, log_in
 from tests.conftest import both_backends, translated
 from tests.mail_helpers import sent_mail as outbox

@@ -23,11 +23,11 @@ from kb.services.orders import rules as order_rules, returns as return_rules
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.helpcenter.self_service import help_article, return_window_days
 from kb.views import order_links
+from kb.views.order_links import GUEST_KEY, viewer_order
 from kb.views.error_text import error_text
 from sqlalchemy import select
 
 bp = Blueprint("account", __name__)
-GUEST_KEY = "guest_orders"
 
 
 @bp.after_request
@@ -35,25 +35,6 @@ def _no_store(response: Response) -> Response:
     """Orders, addresses and invoices are personal: browsers and proxies must not keep them."""
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _viewer_email(number: str | None = None) -> str | None:
-    """The e-mail whose orders the current visitor may see."""
-    if current_user.is_authenticated:
-        return current_user.email
-    if number is not None:
-        return flask_session.get(GUEST_KEY, {}).get(number)
-    return None
-
-
-def _order(number: str) -> Order:
-    email = _viewer_email(number)
-    if email is None:
-        abort(404)
-    try:
-        return order_rules.customer_order(session(), number, email=email)
-    except NotFound:
-        abort(404)
 
 
 def _lang() -> str:
@@ -123,7 +104,7 @@ def orders():  # type: ignore[no-untyped-def]
 @bp.route("/tilaus/<number>")
 def order(number: str):  # type: ignore[no-untyped-def]
     """Tracking: status timeline, carrier, expected delivery, lines, returns and invoices."""
-    found = _order(number)
+    found = viewer_order(number)
     db = session()
     return render_template(
         "account/order.html", order=found, steps=order_rules.timeline(found),
@@ -137,7 +118,7 @@ def order(number: str):  # type: ignore[no-untyped-def]
 @bp.route("/tilaus/<number>/muuta")
 def change(number: str):  # type: ignore[no-untyped-def]
     """Forms for every change the order still allows (a guest first opens the link mailed to the order)."""
-    found = _order(number)
+    found = viewer_order(number)
     if not order_links.may_change(found):
         return order_links.ask_for_link(found, action="change")
     return _change_page(found)
@@ -153,7 +134,7 @@ def _change_page(found: Order, *, failed: str | None = None, errors: dict[str, s
 
 def _apply(number: str, action, form: str = "") -> Response:  # type: ignore[no-untyped-def]
     """Run one change; refusals become a message on the order's page, or ``form`` shown again with the error."""
-    found = _order(number)
+    found = viewer_order(number)
     if not order_links.may_change(found):
         return redirect(url_for("account.change", number=number))
     version = small_int(request.form.get("version"), default=-1)
@@ -173,7 +154,7 @@ def _apply(number: str, action, form: str = "") -> Response:  # type: ignore[no-
         if not form:
             flash(_("Could not change the order: %(message)s", message=error_text(error)), "error")
             return redirect(url_for("account.change", number=number))
-        return _change_page(_order(number), failed=form,
+        return _change_page(viewer_order(number), failed=form,
                             errors={error.field or "form": error_text(error)})  # type: ignore[return-value]
     except NotFound:
         abort(404)
@@ -210,7 +191,7 @@ def add_product(number: str):  # type: ignore[no-untyped-def]
 @bp.post("/tilaus/<number>/peru")
 def cancel(number: str):  # type: ignore[no-untyped-def]
     """Cancel the whole order."""
-    _order(number)  # 404 before anything else for someone else's order
+    viewer_order(number)  # 404 before anything else for someone else's order
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the cancellation."), "error")
         return redirect(url_for("account.change", number=number))
@@ -241,7 +222,7 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
     """Choose lines, quantities, a reason and refund or exchange; one return per form."""
     from kb.mailing.return_mail import queue_return_mail
 
-    found = _order(number)
+    found = viewer_order(number)
     if not order_links.may_change(found):
         return order_links.ask_for_link(found, action="return")
     db = session()
@@ -358,7 +339,7 @@ def _invoice(number: str) -> Invoice:
     invoice = session().scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None:
         abort(404)
-    _order(invoice.order.number)  # ownership, 404 otherwise
+    viewer_order(invoice.order.number)  # ownership, 404 otherwise
     return invoice
 
 

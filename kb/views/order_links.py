@@ -21,12 +21,37 @@ from kb.mailing.emailing import email_link, queue_message
 from kb.web.extensions import limiter
 from kb.models import Order
 from kb.web.security import forget_attempts, spend_attempt
-from kb.services.orders import order_access
+from kb.services.errors import NotFound
+from kb.services.orders import order_access, rules as order_rules
 from kb.services.shop.channels import get_setting
 
 bp = Blueprint("order_links", __name__)
 #: Orders this browser may change after opening their mailed link: {number: [email, until (epoch seconds)]}.
 CHANGE_KEY = "guest_changes"
+
+
+#: The orders a guest has found by number and e-mail in this session: {number: e-mail}.
+GUEST_KEY = "guest_orders"
+
+
+def viewer_email(number: str | None = None) -> str | None:
+    """The e-mail whose orders the current visitor may see."""
+    if current_user.is_authenticated:
+        return current_user.email
+    if number is not None:
+        return flask_session.get(GUEST_KEY, {}).get(number)
+    return None
+
+
+def viewer_order(number: str) -> Order:
+    """The order ``number`` if the current visitor may see it (its owner, or a guest who found it); else 404."""
+    email = viewer_email(number)
+    if email is None:
+        abort(404)
+    try:
+        return order_rules.customer_order(session(), number, email=email)
+    except NotFound:
+        abort(404)
 
 
 @bp.after_request
@@ -74,8 +99,6 @@ def ask_for_link(order: Order, *, action: str):  # type: ignore[no-untyped-def]
 
 
 def _grant(order: Order) -> None:
-    from kb.views.account import GUEST_KEY
-
     until = time.time() + order_access.CHANGE_WINDOW.total_seconds()
     grants = {k: v for k, v in flask_session.get(CHANGE_KEY, {}).items() if v[1] > time.time()}
     grants[order.number] = [order.email, until]
@@ -110,9 +133,8 @@ def _order_number_key() -> str:
 def send_link(number: str):  # type: ignore[no-untyped-def]
     """Mail a single-use link to the order's own address (only for a visitor who may see the order)."""
     from kb.web.extensions import select_locale
-    from kb.views.account import _order
 
-    found = _order(number)  # 404 unless this visitor found the order (or owns it)
+    found = viewer_order(number)  # 404 unless this visitor found the order (or owns it)
     if not FlaskForm().validate_on_submit():
         abort(400)
     if may_change(found):

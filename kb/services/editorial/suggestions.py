@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -286,3 +287,14 @@ def refresh_derived(session: Session, search_index: SearchIndex, store: MatcherS
     rebuild(session, search_index)
     matcher = store.current(session, refit=True, progress=progress)
     attach_suggestions(session, session.scalars(select(Ticket)).all(), matcher, now=now)
+
+
+def init_matchers(app: Flask) -> None:
+    """The app's store of fitted models, which looks for fits made elsewhere as often as the index syncs."""
+    app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"],
+                                                    check_every=float(app.config["INDEX_SYNC_SECONDS"]))
+
+
+def matchers() -> MatcherStore:
+    """The current app's :class:`MatcherStore`."""
+    return current_app.extensions["neuvo_matchers"]

@@ -91,13 +91,10 @@ class IndexDrift:
 
 
 def init_search(app: Flask) -> None:
-    from kb.services.editorial.suggestions import MatcherStore
-
     every = float(app.config["INDEX_SYNC_SECONDS"])
     app.extensions["neuvo_search"] = SearchIndex(app.config["INDEX_PATH"])
     app.extensions["neuvo_index_clock"] = SyncClock(every)
     app.extensions["neuvo_prune_clock"] = SyncClock(PRUNE_EVERY)
-    app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"], check_every=every)
 
 
 def index() -> SearchIndex:

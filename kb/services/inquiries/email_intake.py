@@ -52,6 +52,7 @@ from kb.services.errors import InvalidInput
 from kb.services.inquiries.intake import (ALLOWED_TYPES, MAX_FILE_BYTES, MAX_FILES, UploadedFile, add_attachments,
                                 check_attachment, flag_upset)
 from kb.services.accounts.users import EMAIL_RE
+from kb.services.mail.split import split_body
 
 _REFERENCE = re.compile(r"\[(T-\d{6}(?:-[0-9A-F]{4})?)\]")
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
@@ -190,7 +191,6 @@ def parse_message(raw: bytes, *, max_files: int = MAX_FILES, max_bytes: int = MA
     if sent_at is not None and sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=timezone.utc)
     subject = _clean(str(message["Subject"] or "")).replace("\n", " ").strip()[:300]
-    from kb.services.mail.split import message_bodies, split_body
 
     body, html_text = message_bodies(message)
     body = body[:MAX_BODY]
@@ -409,3 +409,44 @@ class Mailbox:
         assert self.conn is not None  # nosec B101 # type narrowing: used only after connect()
         for uid in uids:
             self.conn.uid("store", uid, "+FLAGS", r"(\Seen)")
+
+
+# ---------- `neuvo mail parse`: files in, JSON out, nothing stored
+
+def message_bodies(message: EmailMessage) -> tuple[str, str | None]:
+    """(plain text, HTML or None) of a message; the plain text is made from the HTML when there is none."""
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    html_text = None
+    try:
+        if html is not None:
+            html_text = html.get_content()
+        text = plain.get_content() if plain is not None else (html_to_text(html_text) if html_text else "")
+    except (LookupError, ValueError, AssertionError):
+        raise InvalidInput("the text of the message cannot be decoded", field="body") from None
+    return _clean(text).strip(), html_text
+
+
+def parse_files(paths: Sequence[str]) -> list[dict[str, str]]:
+    """One object per message of each file, in order (see DESIGN.md); InvalidInput naming the file."""
+    from suggest import detect_language
+
+    rows = []
+    for path in paths:
+        for number, raw in enumerate(read_mail_file(path), 1):
+            try:
+                message = BytesParser(policy=policy.default).parsebytes(raw)
+                if not message.keys():
+                    raise InvalidInput("no e-mail headers", field="headers")
+                text, html = message_bodies(message)  # type: ignore[arg-type]
+                subject = _clean(str(message["Subject"] or "")).replace("\n", " ").strip()
+                sender = _clean(str(message["From"] or "")).replace("\n", " ").strip()
+            except InvalidInput as error:
+                raise InvalidInput(error.message, field=error.field, source=path, line=number) from None
+            except (TypeError, ValueError, IndexError, LookupError) as error:
+                raise InvalidInput(f"cannot read the message ({error.__class__.__name__})", source=path,
+                                   line=number) from None
+            parts = split_body(text, html)
+            rows.append({"file": path, "subject": subject, "from": sender,
+                         "language": detect_language(f"{subject}\n{parts.text}".strip()) if (subject or parts.text)
+                         else "", "text": parts.text, "quoted": parts.quoted, "signature": parts.signature})
+    return rows

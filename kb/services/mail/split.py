@@ -17,16 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.models import ChannelKind, MessageKind, Ticket, TicketMessage
-from kb.services.errors import InvalidInput
 from mailsplit import Split, split_message
 
 #: The notes :mod:`kb.services.inquiries.email_intake` appends about attachments it left out.
@@ -84,47 +80,3 @@ def reparse(session: Session, *, progress: Callable[[Sequence[Any]], Any] | None
                     messages += 1
         session.flush()
     return Reparse(tickets, messages)
-
-
-# ---------- `neuvo mail parse`: files in, JSON out, nothing stored
-
-def message_bodies(message: EmailMessage) -> tuple[str, str | None]:
-    """(plain text, HTML or None) of a message; the plain text is made from the HTML when there is none."""
-    from kb.services.inquiries.email_intake import _clean, html_to_text
-
-    plain, html = message.get_body(("plain",)), message.get_body(("html",))
-    html_text = None
-    try:
-        if html is not None:
-            html_text = html.get_content()
-        text = plain.get_content() if plain is not None else (html_to_text(html_text) if html_text else "")
-    except (LookupError, ValueError, AssertionError):
-        raise InvalidInput("the text of the message cannot be decoded", field="body") from None
-    return _clean(text).strip(), html_text
-
-
-def parse_files(paths: Sequence[str]) -> list[dict[str, str]]:
-    """One object per message of each file, in order (see DESIGN.md); InvalidInput naming the file."""
-    from kb.services.inquiries.email_intake import _clean, read_mail_file
-    from suggest import detect_language
-
-    rows = []
-    for path in paths:
-        for number, raw in enumerate(read_mail_file(path), 1):
-            try:
-                message = BytesParser(policy=policy.default).parsebytes(raw)
-                if not message.keys():
-                    raise InvalidInput("no e-mail headers", field="headers")
-                text, html = message_bodies(message)  # type: ignore[arg-type]
-                subject = _clean(str(message["Subject"] or "")).replace("\n", " ").strip()
-                sender = _clean(str(message["From"] or "")).replace("\n", " ").strip()
-            except InvalidInput as error:
-                raise InvalidInput(error.message, field=error.field, source=path, line=number) from None
-            except (TypeError, ValueError, IndexError, LookupError) as error:
-                raise InvalidInput(f"cannot read the message ({error.__class__.__name__})", source=path,
-                                   line=number) from None
-            parts = split_body(text, html)
-            rows.append({"file": path, "subject": subject, "from": sender,
-                         "language": detect_language(f"{subject}\n{parts.text}".strip()) if (subject or parts.text)
-                         else "", "text": parts.text, "quoted": parts.quoted, "signature": parts.signature})
-    return rows

@@ -10,13 +10,11 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
                    session as flask_session, url_for)
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
-from werkzeug.routing import BuildError
+from flask_login import current_user, login_required, user_loaded_from_cookie
 
 from kb import security_log
 from kb.db import commit, session, utcnow
@@ -30,18 +28,11 @@ from kb.services.accounts.users import find_user
 from kb.views.accounts import account_mail
 from kb.views.accounts.auth_forms import (AddressForm, LoginForm, NewPasswordForm, PasswordChangeForm, ProfileForm,
                                  SignUpForm, with_languages)
+from kb.views.accounts.login_flow import (REMEMBERED, SEEN, STARTED, TOUCHED, account_home_url, end_session,
+                                         safe_next, start_page_url, start_session)
 from kb.views.error_text import error_text
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-#: Where a customer lands after log-in when no (safe) ``next`` was given.
-ACCOUNT_HOME_FALLBACK = "/tili/tilaukset"
-#: Session keys: when this log-in began, when it was last used (epoch seconds), and
-#: whether the user asked to stay logged in (then the remember cookie's lifetime rules).
-STARTED, SEEN, REMEMBERED = "auth_started", "auth_seen", "auth_remember"
-#: When this session last wrote its log-in's "last active" time.
-TOUCHED = "auth_touched"
-
 
 def _login_key() -> str | None:
     """The recorded log-in's key in this session's identity ("id:version:key"), if it has one."""
@@ -99,7 +90,7 @@ def _expire_sessions() -> None:
         if key:
             login_sessions.end_key(session(), key, now=utcnow())
             commit()
-        _end_session()
+        end_session()
         flash(_("You were logged out because the session expired. Please log in again."), "info")
     elif now - seen >= 60:  # refresh at most once a minute: every write re-sends the cookie
         flask_session[SEEN] = now
@@ -111,70 +102,6 @@ def _account_links() -> dict[str, Any]:
 
 
 # ---------- helpers
-
-def account_home_url() -> str:
-    """The customer's own pages (order history), or its fixed path if that blueprint is absent."""
-    try:
-        return url_for("account.orders")
-    except BuildError:
-        return ACCOUNT_HOME_FALLBACK
-
-
-#: Where staff start after logging in; customers start at their order history.
-START_PAGES = {"agent": "agent.index", "editor": "editor.home", "manager": "admin.dashboard",
-               "admin": "admin.dashboard"}
-
-
-def start_page_url(user: User) -> str:
-    """The page ``user`` works from: an agent's inbox, the editor's articles, the dashboard, the orders."""
-    endpoint = START_PAGES.get(user.role.value)
-    return url_for(endpoint) if endpoint else account_home_url()
-
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects).
-
-    Browsers read ``\\`` as ``/`` and drop tabs and newlines, so ``/\\evil`` or
-    ``/\\t/evil`` would become ``//evil``: refuse backslashes and control characters.
-    """
-    if not target or len(target) > 2048 or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if "\\" in target or any(ord(ch) < 0x20 or ch == "\x7f" for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-def _start_session(user: User, *, remember: bool) -> None:
-    """Log in on a brand-new session: nothing of the anonymous one survives but the language.
-
-    The log-in is recorded (and committed) first: its key goes into the session's identity.
-    """
-    login_sessions.start(session(), user, ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""),
-                         remembered=bool(remember), now=utcnow())
-    commit()
-    language = flask_session.get("lang")
-    flask_session.clear()
-    if language:
-        flask_session["lang"] = language
-    login_user(user, remember=remember)
-    now = int(time.time())
-    flask_session.update({STARTED: now, SEEN: now, TOUCHED: now, REMEMBERED: bool(remember)})
-
-
-def _end_session() -> None:
-    language = flask_session.get("lang")
-    logout_user()
-    # Flask-Login marks the remember-me cookie for deletion in the session ("clear"); keep the mark
-    remember = flask_session.get("_remember")
-    flask_session.clear()
-    if language:
-        flask_session["lang"] = language
-    if remember:
-        flask_session["_remember"] = remember
-
 
 def _submitted_email_key() -> str:
     """Rate-limit key: the e-mail address in the posted form, whichever client sends it."""
@@ -256,7 +183,7 @@ def login():  # type: ignore[no-untyped-def]
 
                 return begin(user, remember=form.remember.data, next_url=safe_next(form.next.data) or "")
             security_log.record("login", user=user, remember=bool(form.remember.data))
-            _start_session(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(_("You are logged in."))
             return redirect(safe_next(form.next.data) or start_page_url(user))
     return render_template("auth/login.html", form=form, failed=failed)
@@ -304,7 +231,7 @@ def logout():  # type: ignore[no-untyped-def]
         accounts.end_sessions(user, now=utcnow())
         commit()
         security_log.record("logout", user=user)
-    _end_session()
+    end_session()
     flash(_("You have logged out."))
     return redirect(url_for("root"))
 
@@ -354,7 +281,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             account_mail.password_changed(changed)
             commit()
             security_log.record("password_reset", user=changed)
-            _end_session()
+            end_session()
             flash(_("Your password has been changed. Log in with the new password."))
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, token=token)
@@ -396,7 +323,7 @@ def change_password():  # type: ignore[no-untyped-def]
             commit()
             security_log.record("password_change", user=user)
             remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            _start_session(user, remember=remember)
+            start_session(user, remember=remember)
             flash(_("Your password has been changed. You have been logged out on other devices."))
             return redirect(url_for("auth.profile"))
     details = with_languages(ProfileForm(formdata=None, obj=user))

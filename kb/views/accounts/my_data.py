@@ -49,7 +49,7 @@ def download():  # type: ignore[no-untyped-def]
 @login_required
 def delete():  # type: ignore[no-untyped-def]
     """Delete the account after the password; inquiries stay, without the person; orders stay for bookkeeping."""
-    from kb.views.accounts.auth import _end_session
+    from kb.views.accounts.login_flow import end_session
 
     user: User = current_user._get_current_object()
     form = DeleteAccountForm()
@@ -66,7 +66,7 @@ def delete():  # type: ignore[no-untyped-def]
     security_log.record("account_deleted", user=user)
     erasure = privacy.erase_person(session(), user.email, now=utcnow())
     commit()
-    _end_session()
+    end_session()
     if erasure.kept_orders:
         flash(_("Your account was deleted and the personal details of your messages were erased. Your orders stay "
                 "in the shop's bookkeeping as the law requires (%(orders)s).", orders=", ".join(erasure.kept_orders)),

@@ -116,7 +116,7 @@ def _pending_user() -> tuple[User, dict[str, Any]] | None:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def verify():  # type: ignore[no-untyped-def]
     """The second step of a log-in: a code from the app, or a recovery code."""
-    from kb.views.accounts.auth import _start_session, safe_next, start_page_url
+    from kb.views.accounts.login_flow import start_session, safe_next, start_page_url
 
     found = _pending_user()
     if found is None:
@@ -144,7 +144,7 @@ def verify():  # type: ignore[no-untyped-def]
             left = two_factor.remaining_recovery_codes(session(), user)
             commit()
             security_log.record("login", user=user, second_step=used, remember=pending["remember"])
-            _start_session(user, remember=pending["remember"])
+            start_session(user, remember=pending["remember"])
             if used == "recovery":
                 flash(_("You used a recovery code; %(num)d are left. Make new ones on your profile page.", num=left),
                       "info")

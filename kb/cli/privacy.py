@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from kb import security_log
-from kb.cli_common import EXIT_BAD_INPUT, domain_errors
+from kb.cli.common import EXIT_BAD_INPUT, domain_errors
 from kb.db import commit, session, utcnow
 
 

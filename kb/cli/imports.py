@@ -8,8 +8,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb.cli_common import _progress, _store_mails, domain_errors, from_file, matchers
+from kb.cli.common import domain_errors, from_file, progress
 from kb.db import commit, session, utcnow
+from kb.jobs import store_mails
+from kb.services.editorial.suggestions import matchers
 
 
 @click.group("import")
@@ -52,7 +54,7 @@ def import_inquiries_command(file: str) -> None:
     now = utcnow()
     with from_file(file):
         tickets, created = upsert_inquiries(session(), items, now=now)
-    matcher = matchers().current(session(), refit=True, progress=_progress)
+    matcher = matchers().current(session(), refit=True, progress=progress)
     attach_suggestions(session(), tickets, matcher, now=now)
     commit()
     click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
@@ -84,7 +86,7 @@ def import_email_command(file: str) -> None:
     config = current_app.config
     mails = parse_mail_file(file, max_files=config["ATTACHMENT_MAX_FILES"], max_bytes=config["ATTACHMENT_MAX_BYTES"],
                             allowed=config["ATTACHMENT_TYPES"])
-    result = _store_mails(mails)
+    result = store_mails(mails)
     commit()
     click.echo(f"Imported {len(mails)} messages from {file}: {result.created} new tickets, {result.updated} updated, "
                f"{result.appended} replies added to existing tickets")

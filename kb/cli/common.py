@@ -1,4 +1,4 @@
-"""Helpers shared by the ``neuvo`` command modules (:mod:`kb.cli`, :mod:`kb.cli_import`)."""
+"""Helpers shared by the ``neuvo`` command modules (:mod:`kb.cli`, :mod:`kb.cli.imports`)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
-from flask import current_app
 
-from kb.db import session, utcnow
+from kb.db import session
 from kb.services.errors import DomainError, InvalidInput
 
 EXIT_BAD_INPUT = 2
@@ -43,20 +42,5 @@ def from_file(path: str) -> Iterator[None]:
         raise
 
 
-def _store_mails(mails: list[Any]) -> Any:
-    """Tickets from parsed mail (``ParsedMail``), with suggestions attached (the caller commits)."""
-    from kb.services.inquiries.email_intake import ingest_mails
-    from kb.services.editorial.suggestions import attach_suggestions
-
-    now = utcnow()
-    result = ingest_mails(session(), mails, now=now)
-    attach_suggestions(session(), result.tickets, matchers().current(session()), now=now)
-    return result
-
-
-def matchers():  # type: ignore[no-untyped-def]
-    return current_app.extensions["neuvo_matchers"]
-
-
-def _progress(message: str) -> None:
+def progress(message: str) -> None:
     click.echo(f"… {message}", err=True)
