@@ -162,6 +162,19 @@ def test_email_inquiries_imported_from_a_file_are_split_too(app, runner, tmp_pat
         assert chat.body == rows[1]["body"] and chat.original_body == "" and chat.quoted == ""
 
 
+def test_erasing_the_person_masks_the_whole_mail_the_quote_and_the_signature(app, runner, tmp_path: Path) -> None:
+    path = tmp_path / "vastaus.eml"
+    path.write_text(eml(f"{NEW_FI}\n\n{SIGNATURE_FI}\n040 123 4567\n\n"
+                        "ma 4.11.2024 klo 9.05 Tupa <asiakaspalvelu@tupa.example> kirjoitti:\n"
+                        "> Hei Aino Virtanen, vastaamme osoitteeseen aino@example.com."), encoding="utf-8")
+    runner.invoke(args=["import", "email", str(path)])
+    assert runner.invoke(args=["privacy", "erase", "aino@example.com", "--yes"]).exit_code == 0
+    with app.app_context():
+        ticket = session().scalar(select(Ticket))
+        for text in (ticket.original_body, ticket.quoted, ticket.signature):
+            assert "Virtanen" not in text and "aino@example.com" not in text and "040 123 4567" not in text
+
+
 # ---------- neuvo mail reparse
 
 def test_reparse_splits_older_mail_once(app, runner) -> None:
