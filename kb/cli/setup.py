@@ -63,7 +63,8 @@ def demo_command(reset: bool) -> None:
 
 
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--jobs/--no-jobs", default=True, show_default=True,
               help="Run the background jobs of `neuvo worker` (mail to instance/outbox, suggested articles, "
@@ -73,7 +74,7 @@ def demo_command(reset: bool) -> None:
 @click.option("--reload", "use_reloader", is_flag=True, help="Restart the server when a source file changes.")
 @with_appcontext
 def run_command(host: str, port: int, jobs: bool, jobs_interval: float, use_reloader: bool) -> None:
-    """Development server with the background jobs; in production use gunicorn "kb:create_app()" and `neuvo worker`."""
+    """Development server with the background jobs; production: gunicorn "kb:create_app()" and `neuvo worker`."""
     from kb.cli.dev_server import BackgroundJobs, install_sigterm_handler, persistent_secret_key, serving_process
     from kb.worker import JobOutcome
 
