@@ -31,7 +31,9 @@ def test_article_feedback_and_language_switch(page, live_server: str) -> None:
     page.goto(live_server + "/fi/c/palautukset")
     page.locator("ul.article-list a").first.click()
     page.get_by_role("button", name="Kyllä").click()
-    assert page.get_by_text("Kiitos palautteestasi").first.is_visible()
+    thanks = page.get_by_text("Kiitos palautteestasi").first
+    thanks.wait_for(state="visible", timeout=5000)  # the answer is sent in the background, no reload
+    assert thanks.is_visible()
     page.goto(live_server + "/fi/")
     page.get_by_role("link", name="Svenska").click()
     assert page.locator("h1").inner_text().startswith("Hur kan vi hjälpa")

@@ -134,7 +134,14 @@
         holder.innerHTML = html;
         var fresh = holder.querySelector("[data-feedback]");
         if (!fresh) throw new Error("no section");
+        var root = document.documentElement, pageHeight = root.scrollHeight, y = window.scrollY;
         section.replaceWith(fresh);
+        // a shorter section (the thanks) would pull the page up under the reader: keep its room
+        fresh.style.boxSizing = "border-box";
+        for (var tries = 0; tries < 3 && root.scrollHeight < pageHeight; tries++) {  // margins may collapse
+          fresh.style.minHeight = (fresh.getBoundingClientRect().height + pageHeight - root.scrollHeight) + "px";
+        }
+        window.scrollTo(window.scrollX, y);
         var focus = fresh.querySelector("textarea") || fresh.querySelector("[role=status]");
         if (focus) {
           if (!focus.matches("textarea")) focus.setAttribute("tabindex", "-1");
