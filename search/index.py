@@ -51,12 +51,12 @@ from search.ranking import ArrayScorer
 from search.schema import document_fields
 from search.storage import (
     LOCK,
+    file_sizes,
     live_dir,
     new_generation,
     pointer_name,
     pointer_signature,
     read_checkpoint,
-    file_sizes,
     remove_old_generations,
     shrunk_files,
     unavailable,

@@ -282,7 +282,7 @@ def make_staff(app):
 
     def make(role: Role = Role.EDITOR, email: str | None = None) -> str:
         email = email or f"{role.value}@tupa.example"
-        create_account(app, email, role, password=PASSWORD)
+        create_account(app, email, role, password=PASSWORD, language="fi")
         return email
     return make
 

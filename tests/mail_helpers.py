@@ -1,9 +1,9 @@
 """Mail in tests: what the app sent (the queue delivered through the real delivery function, then
-the outbox folder read back), what is still queued, and a small SMTP server to deliver to."""
+the outbox folder read back), what is still queued, and a real SMTP server (aiosmtpd) to deliver to."""
 from __future__ import annotations
 
+import asyncio
 import socket
-import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import select
 
 from kb import create_app
@@ -72,81 +74,55 @@ class SMTPRecorder:
     release: threading.Event = field(default_factory=threading.Event)
 
 
-class _Handler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT (no TLS, no log-in)."""
+class _Handler:
+    """aiosmtpd's hooks: refuse the recipients the recorder names, record each message, stall on request."""
 
-    def _reply(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
+    def __init__(self, recorder: SMTPRecorder) -> None:
+        self.recorder = recorder
 
-    def handle(self) -> None:
-        recorder: SMTPRecorder = self.server.recorder  # type: ignore[attr-defined]
-        with recorder.lock:
-            recorder.connections += 1
-        self._reply("220 fake.example ESMTP")
-        accepted: list[str] = []
-        for raw in self.rfile:
-            command = raw.decode("ascii", "replace").strip()
-            verb = command[:4].upper()
-            if verb == "EHLO":
-                self._reply("250-fake.example")
-                self._reply("250 8BITMIME")
-            elif verb == "HELO":
-                self._reply("250 fake.example")
-            elif verb == "MAIL":
-                accepted = []
-                self._reply("250 OK")
-            elif verb == "RCPT":
-                address = command.split(":", 1)[1].strip().strip("<>").split(">")[0]
-                code = recorder.refuse.get(address)
-                if code:
-                    self._reply(f"{code} refused")
-                else:
-                    accepted.append(address)
-                    self._reply("250 OK")
-            elif verb == "DATA":
-                self._reply("354 go ahead")
-                lines = []
-                for line in self.rfile:
-                    if line in (b".\r\n", b".\n"):
-                        break
-                    lines.append(line[1:] if line.startswith(b"..") else line)
-                message = BytesParser(policy=policy.default).parsebytes(b"".join(lines))
-                with recorder.lock:
-                    recorder.messages.append(message)  # type: ignore[arg-type]
-                recorder.received.set()
-                if recorder.stall:
-                    recorder.release.wait(30)
-                try:
-                    self._reply("250 queued")
-                except OSError:  # the client is gone
-                    return
-            elif verb == "QUIT":
-                self._reply("221 bye")
-                return
-            else:  # RSET, NOOP and anything else
-                self._reply("250 OK")
+    async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options: list[str]) -> str:
+        code = self.recorder.refuse.get(address)
+        if code:
+            return f"{code} refused"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+        with self.recorder.lock:
+            self.recorder.messages.append(message)  # type: ignore[arg-type]
+        self.recorder.received.set()
+        if self.recorder.stall:
+            await asyncio.get_running_loop().run_in_executor(None, self.recorder.release.wait, 30)
+        return "250 queued"
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _CountingSMTP(SMTP):
+    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
+        with self.event_handler.recorder.lock:
+            self.event_handler.recorder.connections += 1
+        super().connection_made(transport)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _CountingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @contextmanager
 def smtp_server(recorder: SMTPRecorder | None = None) -> Iterator[tuple[SMTPRecorder, int]]:
-    """A local SMTP server on a free port; yields (recorder, port)."""
+    """A local SMTP server (aiosmtpd) on a free port; yields (recorder, port)."""
     recorder = recorder or SMTPRecorder()
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.recorder = recorder  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port = free_port()
+    controller = _Controller(_Handler(recorder), hostname="127.0.0.1", port=port)
+    controller.start()
+    with recorder.lock:
+        recorder.connections = 0  # not the controller's own check that the server answers
     try:
-        yield recorder, server.server_address[1]
+        yield recorder, port
     finally:
         recorder.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        controller.stop()
 
 
 def free_port() -> int:

@@ -35,6 +35,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return True
 
 
+#: A stress test is a whole scenario against real servers (a killed import, a database outage and
+#: its recovery) that waits up to two minutes for a step: more than the suite's 120 s per test.
+STRESS_TIMEOUT = 600
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(STRESS_TIMEOUT))
+
+
 def unavailable(error: Exception, *, required_by: str | None = None) -> None:
     """Skip for a missing server, or fail when the environment says it is required (CI)."""
     if required_by and os.environ.get(required_by):
