@@ -10,6 +10,7 @@ from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale, get_timezone
 
+from kb.labels import code_label
 from kb.services.markdown_render import plain_text, render_markdown
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
@@ -163,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(plain_text, "plain_text")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(code_label, "label")
     app.add_template_filter(decimal, "decimal")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(_clock, "clock")
