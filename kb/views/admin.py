@@ -125,7 +125,7 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
     try:
         period, params = _dashboard_request()
     except InvalidInput as error:
-        return render_template("errors/error.html", code=400, message=error.describe()), 400
+        return render_template("errors/error.html", code=400, message=error_text(error)), 400
     own = current_user.role is Role.AGENT
     board = metrics.build_dashboard(session(), period, timezone=current_app.config["TIMEZONE"], help_center=not own)
     tables = metrics.tables(board)
