@@ -267,3 +267,16 @@ def test_channel_cards_keep_long_addresses_inside_and_link_the_shops_own_form(de
     assert form_links == ["/yhteydenotto"]
     # category cards: no empty icon boxes (there are no icon images)
     assert page.locator(".card-grid .icon").count() == 0
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_article_health_tables_fit_a_1280_px_screen(live_server, page, language: str) -> None:  # noqa: F811
+    """All nine columns are seen at once: no table scrolls inside its panel (Finnish headers are the longest)."""
+    _log_in(page, live_server, ACCOUNTS[Role.EDITOR.value])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/{language}/")
+    page.goto(live_server + "/editor/health")
+    scrolling = page.evaluate("""() => [...document.querySelectorAll('main table')]
+        .filter((t) => t.closest('.table-scroll').scrollWidth > t.closest('.table-scroll').clientWidth)
+        .map((t) => `${t.closest('section').querySelector('h2').innerText}: ${t.scrollWidth} px`)""")
+    assert page.locator("main table").count() >= 2 and scrolling == []

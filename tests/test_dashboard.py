@@ -391,3 +391,17 @@ def test_csv_opens_in_finnish_and_swedish_excel(app, figures, language) -> None:
     raw = client.get(f"/admin/dashboard.csv?table=zero_result_searches&{query}").get_data()
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert ["'" + FORMULA.lower(), "1"] in rows and [SCRIPT, "1"] in rows  # formulas still neutralised
+
+
+@pytest.mark.parametrize("path", ["/admin/dashboard", "/admin/dashboard.csv"])
+def test_a_bad_period_is_explained_in_the_readers_language(app, path) -> None:
+    """No English service message on a Finnish page: the field's error is a Finnish sentence."""
+    from tests.conftest import translated
+
+    make_staff(app, "manager@example.fi", Role.MANAGER, language="fi")
+    client = app.test_client()
+    log_in(client, "manager@example.fi")
+    html = client.get(f"{path}?table=summary&from=03.03.2026").get_data(as_text=True)
+    assert "not a date" not in html and "YYYY-MM-DD ('" not in html
+    if path.endswith(".csv"):
+        assert translated(app, "Give a date in the form YYYY-MM-DD.") in html

@@ -21,6 +21,7 @@ from kb import security_log
 from kb.mailing.emailing import email_link, queue_message
 from kb.web.access import roles_required
 from kb.web.templating import local_date, reader_language
+from kb.web.labels import code_label
 from kb.db import commit, session, utcnow
 from kb.models import Channel, ChannelKind, Role, User
 from kb.services.accounts import auth as accounts
@@ -85,11 +86,10 @@ def _chart_data(board: metrics.Dashboard) -> dict[str, Any]:
         return {"type": kind, "label": label, "labels": [str(k) or _("not classified") for k, _n in rows],
                 "values": [n for _k, n in rows]}
 
-    names = {"email": _("E-mail"), "chat": _("Chat"), "form": _("Contact form"), "social": _("Social media"),
-             "phone": _("Phone")}
     return {"per_day": series(_("Inquiries"), [(local_date(d, "medium"), n) for d, n in board.per_day]),
-            "by_channel": series(_("Inquiries"), [(names.get(k, k), n) for k, n in board.by_channel]),
-            "by_type": series(_("Inquiries"), board.by_type)}
+            "by_channel": series(_("Inquiries"), [(code_label(k, "channel"), n) for k, n in board.by_channel]),
+            "by_type": series(_("Inquiries"), [(code_label(k, "inquiry_type") if k else "", n)
+                                               for k, n in board.by_type])}
 
 
 @bp.route("/")
@@ -125,7 +125,7 @@ def dashboard_csv():  # type: ignore[no-untyped-def]
     try:
         period, params = _dashboard_request()
     except InvalidInput as error:
-        return render_template("errors/error.html", code=400, message=error.describe()), 400
+        return render_template("errors/error.html", code=400, message=error_text(error)), 400
     own = current_user.role is Role.AGENT
     board = metrics.build_dashboard(session(), period, timezone=current_app.config["TIMEZONE"], help_center=not own)
     tables = metrics.tables(board)

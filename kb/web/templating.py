@@ -10,6 +10,7 @@ from flask_babel import get_locale, get_timezone
 
 from kb.services.helpcenter.article_render import article_excerpt, article_html
 from kb.services.helpcenter.markdown_render import plain_text, render_markdown
+from kb.web.labels import code_label
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
@@ -169,6 +170,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(article_excerpt, "article_excerpt")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(code_label, "label")
     app.add_template_filter(decimal, "decimal")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(_clock, "clock")
