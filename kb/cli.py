@@ -14,7 +14,9 @@ from kb.cli_common import (
     EXIT_BAD_INPUT,
     _progress,
     domain_errors,
+    embed_for_answer,
     matchers,
+    prepare_vectors,
 )
 from kb.cli_import import (  # noqa: F401 (the import commands stay importable from kb.cli)
     import_articles_command,
@@ -72,6 +74,8 @@ def demo_command(reset: bool) -> None:
     if counts is None:
         click.echo("The demo shop is already loaded (use --reset to load it afresh)")
         return
+    session().flush()
+    prepare_vectors()
     refresh_derived(session(), index(), matchers(), now=utcnow(), progress=_progress)
     search_history(session(), index(), now=utcnow())
     commit()
@@ -256,7 +260,8 @@ def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) 
     from kb.views.formats import gap_report_json
 
     end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
-    matcher = matchers().current(session(), progress=_progress)
+    embedded = prepare_vectors()
+    matcher = matchers().current(session(), refit=embedded > 0, progress=_progress)
     report = find_gaps(session(), matcher, as_of=end, days=days, top=top, progress=_progress)
     session().rollback()
     if as_json:
@@ -309,8 +314,11 @@ def suggest_attach_command(text_: str | None, file: str | None, k: int, as_json:
     if (text_ is None) == (file is None):
         raise InvalidInput("give exactly one of --text and --file", field="--text/--file")
     items = [("text", text_, None)] if text_ is not None else read_texts(file)
-    matcher = matchers().current(session(), progress=_progress)
-    rankings = rank_texts(matcher, [t for _, t, _ in items], [lang for _, _, lang in items], k=k)
+    embedded = prepare_vectors()
+    matcher = matchers().current(session(), refit=embedded > 0, progress=_progress)
+    texts = [t for _, t, _ in items]
+    vectors = embed_for_answer(texts) if matcher is not None and matcher.uses_semantic else None
+    rankings = rank_texts(matcher, texts, [lang for _, _, lang in items], k=k, vectors=vectors)
     session().rollback()
     for (item_id, _, _), ranking in zip(items, rankings):
         if as_json:

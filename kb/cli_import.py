@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb.cli_common import _progress, _store_mails, domain_errors, from_file, matchers
+from kb.cli_common import _progress, _store_mails, domain_errors, from_file, matchers, prepare_vectors, vector_bar
 from kb.db import commit, session, utcnow
 
 
@@ -34,6 +34,7 @@ def import_articles_command(file: str) -> None:
     commit()
     drain_outbox(session(), index())
     commit()
+    prepare_vectors()
     click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
 
 
@@ -52,6 +53,13 @@ def import_inquiries_command(file: str) -> None:
     now = utcnow()
     with from_file(file):
         tickets, created = upsert_inquiries(session(), items, now=now)
+    encoder = matchers().encoder()
+    if encoder is not None:  # the vectors are written with the inquiries: all or nothing
+        from kb.services.text_vectors import embed_missing, missing_texts
+
+        texts = missing_texts(session(), encoder)
+        with vector_bar(len(texts)) as progress:
+            embed_missing(session(), encoder, texts=texts, progress=progress)
     matcher = matchers().current(session(), refit=True, progress=_progress)
     attach_suggestions(session(), tickets, matcher, now=now)
     commit()

@@ -97,7 +97,8 @@ def init_search(app: Flask) -> None:
     app.extensions["neuvo_search"] = SearchIndex(app.config["INDEX_PATH"])
     app.extensions["neuvo_index_clock"] = SyncClock(every)
     app.extensions["neuvo_prune_clock"] = SyncClock(PRUNE_EVERY)
-    app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"], check_every=every)
+    app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"], check_every=every,
+                                                    semantic=app.config.get("SUGGEST_SEMANTIC") or "auto")
 
 
 def index() -> SearchIndex:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
@@ -12,11 +12,11 @@ from kb.views.error_text import error_text
 from kb.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
-from kb.services import article_health, editorial, gap_review, suggestion_runs
+from kb.services import article_health, editorial, gap_evidence, gap_review, suggestion_runs
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.markdown_render import render_markdown
 from kb.services.search_index import drain_outbox, index
-from kb.services.search_log import top_failed_queries
+from kb.services.text_vectors import embed_articles, semantic_status
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 editor_only = roles_required(Role.EDITOR)
@@ -24,9 +24,11 @@ HEALTH_PERIODS = (7, 30, 90, 365)
 
 
 def _commit_and_index() -> None:
-    """Commit the change, then apply it to the search index (the index never runs ahead)."""
+    """Commit the change, then apply it to the search index (the index never runs ahead) and embed it."""
     commit()
     drain_outbox(session(), index(), in_request=True)
+    commit()
+    embed_articles(session(), current_app.extensions["neuvo_matchers"].encoder())
     commit()
 
 
@@ -250,18 +252,18 @@ def categories():  # type: ignore[no-untyped-def]
 @bp.route("/suggestions")
 @editor_only
 def suggestions():  # type: ignore[no-untyped-def]
-    """The latest suggested missing articles, with zero-result searches of the period."""
+    """The latest suggested missing articles and zero-result searches, in one list ranked by evidence."""
     db = session()
     snapshot = gap_review.latest_snapshot(db)
     topics = gap_review.visible_topics(db, snapshot)
-    days = (snapshot.report.get("days") if snapshot else None) or 14
-    searches = top_failed_queries(db, now=snapshot.window_end if snapshot else utcnow(), days=days, limit=15)
+    entries = gap_evidence.ranked_entries(db, snapshot, topics)
     slugs = {t["nearest_article"] for t in topics if t.get("nearest_article")}
     nearest = editorial.articles_by_slug(db, slugs)
     published = editorial.published_articles(db)
-    return render_template("editor/suggestions.html", snapshot=snapshot, topics=topics, searches=searches,
-                           nearest=nearest, published=published, decisions=gap_review.recent_decisions(db),
-                           runs=suggestion_runs.refresh_state(db))
+    return render_template("editor/suggestions.html", snapshot=snapshot, entries=entries,
+                           topic_searches=gap_evidence.topic_searches, nearest=nearest, published=published,
+                           decisions=gap_review.recent_decisions(db), runs=suggestion_runs.refresh_state(db),
+                           semantic=semantic_status(current_app.extensions["neuvo_matchers"]))
 
 
 @bp.post("/suggestions/refresh")
