@@ -51,7 +51,7 @@ from .semantic import centre
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
 #: Texts of a language needed before it gets its own mean (fewer: the shop-wide mean is steadier).
-MIN_LANGUAGE_TEXTS = 20
+MIN_LANGUAGE_TEXTS = 10
 
 _PARAMS = ("title_weight", "passage_weight", "passage_chars", "prefix_length", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "max_selftrain_rows", "max_centroid_terms", "assign_score",
            "assign_margin", "other_language_weight", "min_score", "min_margin", "semantic_weight",
