@@ -277,3 +277,20 @@ def test_demo_gaps_join_languages_and_searches(demo_runner) -> None:
     assert gift and all(("inslag" in " ".join([t["title"], *t["examples"]]).lower()
                          or "paketoi" in " ".join([t["title"], *t["examples"]]).lower()
                          or "wrap" in " ".join([t["title"], *t["examples"]]).lower()) for t in gift)
+
+
+def test_the_worker_embeds_what_has_no_vector_yet(app, runner, tmp_path: Path, encoder) -> None:
+    assert runner.invoke(args=["import", "articles", str(write_jsonl(tmp_path / "a.jsonl", ARTICLES))]).exit_code == 0
+    rows = [{k: v for k, v in r.items() if k != "_topic"} for r in inquiries()]
+    assert runner.invoke(args=["import", "inquiries", str(write_jsonl(tmp_path / "q.jsonl", rows))]).exit_code == 0
+    with app.app_context():
+        total = len(set(session().scalars(select(TextVector.key))))
+        session().execute(TextVector.__table__.delete())  # derived data: may be dropped at any time
+        commit()
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert f"[vectors] {total} texts embedded" in result.output
+    with app.app_context():
+        assert len(set(session().scalars(select(TextVector.key)))) == total
+    again = runner.invoke(args=["worker", "--once"])
+    assert "[vectors] nothing to do" in again.output
