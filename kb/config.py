@@ -87,6 +87,9 @@ TRUSTED_PROXIES = 0
 RATELIMIT_HEADERS_ENABLED = True
 SEARCH_RATE_LIMIT = "120 per minute"
 SUGGEST_RATE_LIMIT = "60 per minute"
+#: The suggester's semantic signal (a packaged sentence encoder, see suggest/semantic.py):
+#: "auto" uses it when it loads, "on" fails clearly when it cannot, "off" never loads it.
+SUGGEST_SEMANTIC = "auto"
 
 SEARCH_PER_PAGE = 10
 #: Content-Security-Policy sent with every response.

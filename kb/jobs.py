@@ -136,6 +136,36 @@ def refresh_suggestions_if_due(*, now: datetime | None = None) -> GapSnapshot | 
     return run_gap_refresh()
 
 
+def embed_new_texts(*, limit: int | None = None) -> int:
+    """Store sentence-encoder vectors for texts that have none yet (one batch), then re-rank those inquiries.
+
+    Inquiries stored by the contact form, the API or mail were ranked on TF-IDF alone (no vector
+    yet); once embedded, their stored suggestions are made again with the semantic signal.
+    Returns how many texts were embedded (0 when the encoder is off or unavailable).
+    """
+    from sqlalchemy import select
+
+    from kb.models import Ticket
+    from kb.services.editorial.suggestions import attach_suggestions
+    from kb.services.editorial.text_vectors import WORKER_BATCH, embed_missing, missing_texts, ticket_text
+
+    store = matchers()
+    encoder = store.encoder()
+    if encoder is None:
+        return 0
+    db = session()
+    texts = missing_texts(db, encoder)[: limit or WORKER_BATCH]
+    done = embed_missing(db, encoder, texts=texts)
+    if done:
+        fresh = set(texts)
+        recent = db.scalars(select(Ticket).order_by(Ticket.id.desc()).limit(5 * (limit or WORKER_BATCH))).all()
+        tickets = [t for t in recent if ticket_text(t.subject, t.body) in fresh]
+        if tickets:
+            attach_suggestions(db, tickets, store.current(db), now=utcnow())
+    commit()
+    return done
+
+
 def update_search_index() -> int:
     """Apply queued article changes to this node's search index; returns how many were applied."""
     from kb.services.helpcenter.search_index import drain_outbox, index

@@ -57,6 +57,11 @@ def _update_index() -> str | None:
     return f"{applied} article changes applied" if applied else None
 
 
+def _embed_texts() -> str | None:
+    done = jobs.embed_new_texts()
+    return f"{done} texts embedded for the suggester" if done else None
+
+
 def _refresh_suggestions() -> str | None:
     snapshot = jobs.refresh_suggestions_if_due()
     if snapshot is None:
@@ -77,6 +82,7 @@ JOBS: list[tuple[str, Callable[[], str | None]]] = [
     ("imap", _poll_mailbox),
     ("index", _update_index),
     ("privacy", _purge_personal_data),
+    ("vectors", _embed_texts),
     ("suggestions", _refresh_suggestions),
 ]
 

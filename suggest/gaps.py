@@ -16,9 +16,17 @@ Method:
 3. A topic is answered when at least ``coverage`` of its inquiries are confidently
    matched: a majority vote over the topic is far steadier than any one inquiry's
    score.  Answered topics, and topics smaller than ``min_size``, are dropped.
-4. Zero-result help-center searches of the window are counted into the remaining
-   topic they resemble most (cosine at least ``search_threshold``).  Searches never
-   make a topic on their own: one search is no evidence of a recurring question.
+4. Zero-result help-center searches of the window, grouped by their words, are joined
+   to the remaining topic they resemble most (cosine at least ``search_threshold``) and
+   count as evidence for it (``GapTopic.searches``; topics rank by inquiries plus joined
+   searches).  The others are returned apart (``GapReport.searches``), for the editor's
+   one ranked list: one search is no evidence of a recurring question asked by mail.
+
+With the semantic signal (the matcher was fitted with encoder vectors, see
+:mod:`suggest.semantic`), steps 2 and 4 compare texts by ``(1 - semantic_share) *
+TF-IDF cosine + semantic_share * encoder cosine`` (one row per text: the two unit
+rows side by side, scaled by the square roots): the encoder is multilingual, so one
+question asked in Finnish and in Swedish becomes one topic.
 5. Each remaining topic is described (:mod:`.describe`): title = the most central
    inquiry's most central sentence; examples; key terms; languages; channels; and
    the nearest article with its cosine, so an editor sees what comes closest.
@@ -76,11 +84,20 @@ class GapMiner(BaseEstimator):
     merge_similarity : float, default=1.0
         Topics whose centroids have at least this cosine are merged afterwards
         (:func:`suggest.clustering.merge_close`): one question asked in several wordings.
+    semantic_share : float, default=0.0
+        Share of the encoder cosine in the similarity used to cluster (measured: 0.25 and 0.5
+        merged neighbouring intents of the English sets, bitext gap recall 0.625 -> 0.5).
+    search_share : float, default=0.5
+        Share of the encoder cosine in the similarity that joins a search to a topic.
+    language_merge : float, default=0.3
+        Open topics of different languages whose encoder centroids are each other's nearest
+        across languages with at least this cosine are one topic (1.0: never merged).
     """
 
     def __init__(self, days: int = 14, top: int = 10, distance: float = 0.85, coverage: float = 0.4,
                  min_size: int = 2, search_threshold: float = 0.35, n_examples: int = 3, n_terms: int = 5,
-                 max_exact: int = 5000, random_state: int = 0, merge_similarity: float = 1.0) -> None:
+                 max_exact: int = 5000, random_state: int = 0, merge_similarity: float = 1.0,
+                 semantic_share: float = 0.0, search_share: float = 0.5, language_merge: float = 0.3) -> None:
         self.days = days
         self.top = top
         self.distance = distance
@@ -92,11 +109,15 @@ class GapMiner(BaseEstimator):
         self.max_exact = max_exact
         self.random_state = random_state
         self.merge_similarity = merge_similarity
+        self.semantic_share = semantic_share
+        self.search_share = search_share
+        self.language_merge = language_merge
 
     def mine(self, inquiries: Sequence[InquiryText], articles: Sequence[ArticleText], *, as_of: datetime,
              matcher: ArticleMatcher | None = None,
              zero_result_searches: Sequence[tuple[str, datetime, str | None]] = (),
-             progress: Callable[[str], None] | None = None) -> GapReport:
+             progress: Callable[[str], None] | None = None, vectors: np.ndarray | None = None,
+             search_vectors: Callable[[list[str]], np.ndarray | None] | None = None) -> GapReport:
         """Return the top unanswered topics of the window ending at ``as_of``.
 
         Parameters
@@ -113,6 +134,10 @@ class GapMiner(BaseEstimator):
             Help-center searches that found nothing.
         progress : callable, optional
             Called with a short message at each stage.
+        vectors : numpy.ndarray, (len(inquiries), d), optional
+            Encoder rows of ``inquiries`` not stored in the matcher (stored ones use the fit's).
+        search_vectors : callable, optional
+            Encoder rows for a list of distinct search texts (None: searches on TF-IDF alone).
 
         Returns
         -------
@@ -122,50 +147,65 @@ class GapMiner(BaseEstimator):
         say = progress or (lambda message: None)
         start = as_of - timedelta(days=self.days)
         window = [q for q in inquiries if start <= q.created_at <= as_of]
-        report = GapReport(window_start=start, window_end=as_of, inquiries=len(window), topics=[])
         if not window:
-            return report
+            return GapReport(window_start=start, window_end=as_of, inquiries=0, topics=[],
+                             searches=_distinct(zero_result_searches, start, as_of))
         if matcher is None:
             say("fitting the article matcher")
             matcher = ArticleMatcher().fit(articles, inquiries)
         say(f"scoring {len(window)} inquiries against {len(matcher.slugs_)} articles")
         stored = self._stored_rows(window, matcher)
         saved = getattr(matcher, "history_confident_", None)
+        Z = None
         if stored is not None:
             # Stored inquiries were analysed and scored by fit(): reuse rows, languages and confidence.
             X = matcher.history_matrix_[stored]
             languages = [matcher.history_languages_[r] for r in stored]
             prepared = _Prepared(window, languages)
+            if getattr(matcher, "uses_semantic", False):
+                Z = np.asarray(matcher.history_semantic_[stored], dtype=np.float32)
         else:
             prepared = _Prepared(window, [q.language for q in window])
             prepared.compute_all()
             X, languages = matcher.vectorise(prepared.rows), prepared.languages
+            if vectors is not None and getattr(matcher, "uses_semantic", False):
+                in_window = [i for i, q in enumerate(inquiries) if start <= q.created_at <= as_of]
+                Z = matcher.centre_vectors(np.asarray(vectors)[in_window], languages)
         if stored is not None and saved is not None and len(saved) == len(matcher.history_ids_):
             confident = np.asarray(saved)[stored]
         else:
-            confident = matcher.confident(X, languages)
+            confident = matcher.confident(X, languages, Z)
+        joint_rows = self._joint_rows(X, Z)
         keep = np.nonzero(X.getnnz(axis=1) > 0)[0]
         say(f"clustering {len(keep)} inquiries")
         labels = np.full(len(window), -1, dtype=np.int64)
-        labels[keep] = cluster_texts(X[keep], distance=self.distance, max_exact=self.max_exact,
+        labels[keep] = cluster_texts(joint_rows[keep], distance=self.distance, max_exact=self.max_exact,
                                      random_state=self.random_state, merge_similarity=self.merge_similarity)
         groups = self._open_groups(labels, confident)
+        if Z is not None and self.language_merge < 1.0:
+            groups = merge_across_languages(groups, Z, languages, self.language_merge)
         say(f"{len(groups)} unanswered topics; describing the top {self.top}")
         if not groups:
-            return report
+            return GapReport(window_start=start, window_end=as_of, inquiries=len(window), topics=[],
+                             searches=_distinct(zero_result_searches, start, as_of))
         rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
         cols = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
         member = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)),
                                    shape=(len(groups), len(window)))
         centroids = normalize(member @ X).tocsr()
-        searches = self._count_searches(zero_result_searches, start, as_of, matcher, centroids)
-        order = sorted(range(len(groups)), key=lambda t: (-len(groups[t]), -searches[t], groups[t][0]))
+        search_rows = self._joint_rows(X, Z, self.search_share)
+        joint = normalize(member @ search_rows).tocsr()
+        joined, unmatched = self._join_searches(zero_result_searches, start, as_of, matcher, joint,
+                                                search_vectors if Z is not None else None)
+        counts = [sum(n for _, n in found) for found in joined]
+        order = sorted(range(len(groups)), key=lambda t: (-(len(groups[t]) + counts[t]), -counts[t], groups[t][0]))
         word_vec = matcher.features_.word_vectorizer_
         idf = {term: float(word_vec.idf_[j]) for term, j in word_vec.vocabulary_.items() if " " not in term}
         topics = [self._describe(rank, window, prepared, X, groups[t], np.asarray(centroids[t].todense()).ravel(),
-                                 matcher, int(searches[t]), idf)
+                                 matcher, tuple(joined[t]), idf)
                   for rank, t in enumerate(order[: self.top], start=1)]
-        return GapReport(window_start=start, window_end=as_of, inquiries=len(window), topics=topics)
+        return GapReport(window_start=start, window_end=as_of, inquiries=len(window), topics=topics,
+                         searches=unmatched)
 
     # ------------------------------------------------------------------ steps
     @staticmethod
@@ -188,23 +228,44 @@ class GapMiner(BaseEstimator):
         return [m for m in members.values()
                 if len(m) >= self.min_size and confident[m].mean() < self.coverage]
 
-    def _count_searches(self, searches: Sequence[tuple[str, datetime, str | None]], start: datetime,
-                        end: datetime, matcher: ArticleMatcher, centroids: sparse.csr_matrix) -> np.ndarray:
-        counts = np.zeros(centroids.shape[0], dtype=np.int64)
-        inside = [(text, lang) for text, at, lang in searches if start <= at <= end and text.strip()]
-        if not inside or centroids.shape[0] == 0:
-            return counts
-        Q = matcher.vectorise([prepare(t, lang) for t, lang in inside])
-        sims = (Q @ centroids.T).toarray()
-        best = sims.argmax(axis=1)
-        for row, col in enumerate(best):
+    def _joint_rows(self, X: sparse.csr_matrix, Z: np.ndarray | None, share: float | None = None) -> sparse.csr_matrix:
+        """Unit rows whose dot product is ``(1 - s) * TF-IDF cosine + s * encoder cosine`` (X alone without Z)."""
+        s = float(self.semantic_share if share is None else share)
+        if Z is None or not s:
+            return X
+        joint = sparse.hstack([np.sqrt(1.0 - s) * X, sparse.csr_matrix(np.sqrt(s) * Z.astype(np.float32))],
+                              format="csr", dtype=np.float32)
+        return normalize(joint).tocsr()
+
+    def _join_searches(self, searches: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime,
+                       matcher: ArticleMatcher, centroids: sparse.csr_matrix,
+                       search_vectors: Callable[[list[str]], np.ndarray | None] | None
+                       ) -> tuple[list[list[tuple[str, int]]], list[tuple[str, int]]]:
+        """Per topic, the distinct searches joined to it (words, count); and the searches joined to none."""
+        joined: list[list[tuple[str, int]]] = [[] for _ in range(centroids.shape[0])]
+        distinct = _distinct(searches, start, end)
+        if not distinct or centroids.shape[0] == 0:
+            return joined, distinct
+        language = {_key(text): lang for text, _, lang in searches if lang}
+        rows = [prepare(t, language.get(_key(t))) for t, _ in distinct]
+        Q = matcher.vectorise(rows)
+        Z = None
+        if search_vectors is not None:
+            raw = search_vectors([t for t, _ in distinct])
+            Z = matcher.centre_vectors(raw, [r[2] for r in rows]) if raw is not None else None
+        sims = (self._joint_rows(Q, Z, self.search_share) @ centroids.T).toarray()
+        unmatched = []
+        for row, (text, count) in enumerate(distinct):
+            col = int(sims[row].argmax())
             if sims[row, col] >= self.search_threshold:
-                counts[col] += 1
-        return counts
+                joined[col].append((text, count))
+            else:
+                unmatched.append((text, count))
+        return joined, unmatched
 
     def _describe(self, rank: int, window: Sequence[InquiryText], prepared: "_Prepared", X: sparse.csr_matrix,
-                  members: list[int], centroid: np.ndarray, matcher: ArticleMatcher, searches: int,
-                  idf: dict[str, float]) -> GapTopic:
+                  members: list[int], centroid: np.ndarray, matcher: ArticleMatcher,
+                  searches: tuple[tuple[str, int], ...], idf: dict[str, float]) -> GapTopic:
         order = [members[i] for i in describe.central_order(X[members], centroid)]
         texts = [q.text for q in window]
 
@@ -225,6 +286,63 @@ class GapMiner(BaseEstimator):
             languages=dict(sorted(Counter(prepared.languages[i] for i in members).items())),
             channels=dict(sorted(Counter(window[i].channel or "unknown" for i in members).items())),
             nearest_article=nearest, nearest_similarity=similarity, searches=searches)
+
+
+def merge_across_languages(groups: list[list[int]], Z: np.ndarray, languages: Sequence[str],
+                           similarity: float) -> list[list[int]]:
+    """Join open topics asked in different languages: one question, one topic.
+
+    Each topic's language is its members' most common one; a topic is joined to the topic of
+    another language whose encoder centroid is nearest to its own, when that one's nearest in
+    the first topic's language is the first topic (mutual nearest neighbours) and the cosine is at
+    least ``similarity``.  Topics of one language are never joined here (TF-IDF clustering
+    decides those).
+    """
+    if len(groups) < 2:
+        return groups
+    langs = [Counter(languages[i] for i in g).most_common(1)[0][0] for g in groups]
+    if len(set(langs)) < 2:
+        return groups
+    C = normalize(np.vstack([Z[g].mean(axis=0) for g in groups]))
+    S = C @ C.T
+    parent = list(range(len(groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def nearest(i: int, language: str) -> int:
+        cands = [j for j in range(len(groups)) if langs[j] == language]
+        return max(cands, key=lambda j: (S[i, j], -j))
+
+    for i in range(len(groups)):
+        for language in sorted(set(langs) - {langs[i]}):
+            j = nearest(i, language)
+            if S[i, j] >= similarity and nearest(j, langs[i]) == i:
+                parent[root(j)] = root(i)
+    merged: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        merged.setdefault(root(i), []).extend(g)
+    return [sorted(g) for g in merged.values()]
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _distinct(searches: Sequence[tuple[str, datetime, str | None]], start: datetime,
+              end: datetime) -> list[tuple[str, int]]:
+    """The window's searches grouped by their words (case and spacing ignored): (first wording, count), most first."""
+    counts: Counter[str] = Counter()
+    wording: dict[str, str] = {}
+    for text, at, _ in searches:
+        if start <= at <= end and text.strip():
+            key = _key(text)
+            counts[key] += 1
+            wording.setdefault(key, " ".join(text.split()))
+    return [(wording[k], n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 class _Prepared:

@@ -46,11 +46,16 @@ from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .normalise import analyse
 from .passages import split_passages
-from .selftrain import expand_centroids, passage_maxima, score_block, top2_scores
+from .selftrain import SemanticFit, expand_centroids, mix_semantic, passage_maxima, score_block, top2_scores
+from .semantic import centre
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
+#: Texts of a language needed before it gets its own mean (fewer: the shop-wide mean is steadier).
+MIN_LANGUAGE_TEXTS = 10
+
 _PARAMS = ("title_weight", "passage_weight", "passage_chars", "prefix_length", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "max_selftrain_rows", "max_centroid_terms", "assign_score",
-           "assign_margin", "other_language_weight", "min_score", "min_margin")
+           "assign_margin", "other_language_weight", "min_score", "min_margin", "semantic_weight",
+           "semantic_agree", "selftrain_agree")
 
 
 def prepare(text: str, language: str | None, *, email: bool = True, chars: bool = True) -> tuple[str, str, str]:
@@ -107,6 +112,17 @@ class ArticleMatcher(BaseEstimator):
     min_margin : float, default=0.15
         Lead over the runner-up needed for confidence, relative to the best score
         (see :func:`suggest.calibration.is_confident`).
+    semantic_weight : float, default=0.5
+        Share of the sentence-encoder cosine in the score when vectors are given to
+        :meth:`fit` (see :mod:`suggest.semantic`); 0 ignores them.
+    semantic_agree : bool, default=True
+        With the semantic signal, ``confident`` also needs the encoder alone to put the same
+        article first: two independent signals agreeing (a confident wrong answer reaches a
+        customer; a missed one reaches an agent).
+    selftrain_agree : bool, default=True
+        With the semantic signal, self-training assigns a stored inquiry to an article only when
+        the encoder alone also puts that article first: a new question worded near an article
+        (gift wrapping near gift cards) is not absorbed into it.
 
     Attributes
     ----------
@@ -135,7 +151,8 @@ class ArticleMatcher(BaseEstimator):
                  expansion: float = 1.0, label_weight: float = 1.0, shrink: float = 3.0, n_rounds: int = 3,
                  max_selftrain_rows: int | None = None, max_centroid_terms: int | None = 1000,
                  assign_score: float = 1.25, assign_margin: float = 0.3,
-                 other_language_weight: float = 0.5, min_score: float = 0.75, min_margin: float = 0.15) -> None:
+                 other_language_weight: float = 0.5, min_score: float = 0.75, min_margin: float = 0.15,
+                 semantic_weight: float = 0.5, semantic_agree: bool = True, selftrain_agree: bool = True) -> None:
         self.title_weight = title_weight
         self.passage_weight = passage_weight
         self.passage_chars = passage_chars
@@ -152,9 +169,14 @@ class ArticleMatcher(BaseEstimator):
         self.other_language_weight = other_language_weight
         self.min_score = min_score
         self.min_margin = min_margin
+        self.semantic_weight = semantic_weight
+        self.semantic_agree = semantic_agree
+        self.selftrain_agree = selftrain_agree
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, articles: Sequence[ArticleText], history: Sequence[InquiryText] = ()) -> "ArticleMatcher":
+    def fit(self, articles: Sequence[ArticleText], history: Sequence[InquiryText] = (), *,
+            article_vectors: np.ndarray | None = None, history_vectors: np.ndarray | None = None,
+            encoder_name: str | None = None) -> "ArticleMatcher":
         """Learn the vocabulary, the article centroids and the score scale.
 
         Parameters
@@ -164,6 +186,12 @@ class ArticleMatcher(BaseEstimator):
         history : sequence of InquiryText, default=()
             Stored inquiries; those with ``article_slugs`` are agent-labelled, the
             others are used transductively (IDF, self-training).
+        article_vectors, history_vectors : numpy.ndarray, optional
+            Sentence-encoder rows, one per article (:func:`suggest.semantic.article_input`)
+            and per stored inquiry; with both (and ``semantic_weight > 0``) the semantic
+            signal is mixed into every score.
+        encoder_name : str, optional
+            The encoder that made them (kept with the model, see :attr:`encoder_name_`).
 
         Returns
         -------
@@ -195,19 +223,125 @@ class ArticleMatcher(BaseEstimator):
         hist_langs = [h[2] for h in hist]
         self.history_languages_ = hist_langs
         pmax = passage_maxima(self.history_matrix_, self._passages(), len(self.slugs_))
+        semantic = self._fit_semantic(anchors, hist_langs, pmax, article_vectors, history_vectors, encoder_name)
         self.article_matrix_, self.history_assigned_ = expand_centroids(
             anchors, self.history_matrix_, hist_langs, self.article_languages_, labels,
             beta=self.expansion, gamma=self.label_weight, shrink=self.shrink, n_rounds=self.n_rounds,
             min_score=self.assign_score, min_margin=self.assign_margin, other_language_weight=self.other_language_weight,
             passages=self._passages(), passage_max=pmax, max_rows=self.max_selftrain_rows,
-            max_terms=self.max_centroid_terms)
+            max_terms=self.max_centroid_terms, semantic=semantic)
+        self.semantic_centroids_ = semantic.centroids if semantic is not None else None
         self._prepare_serving()
         _, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs, self.article_language_array_,
                                       self.other_language_weight, passages=self._passages(), passage_max=pmax)
+        # Texts without a vector yet (the contact form while typing) are ranked on TF-IDF alone,
+        # against this scale; texts with one against the mixed score's scale.
+        self.tfidf_scale_ = score_scale(best)
+        idx = None
+        if semantic is not None:
+            idx, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs,
+                                            self.article_language_array_, self.other_language_weight,
+                                            passages=self._passages(), passage_max=pmax,
+                                            semantic=self._semantic_part(self.history_semantic_))
         self.score_scale_ = score_scale(best)
         # Kept for GapMiner: the stored inquiries' confidence without a second product.
         self.history_confident_ = confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
+        if idx is not None:
+            self.history_confident_ &= self.semantic_agrees(self.history_semantic_, hist_langs, idx)
         return self
+
+    def _fit_semantic(self, anchors: sparse.csr_matrix, hist_langs: list[str], pmax: np.ndarray | None,
+                      article_vectors: np.ndarray | None, history_vectors: np.ndarray | None,
+                      encoder_name: str | None) -> SemanticFit | None:
+        """Centre the encoder's rows and find the factor that puts their cosines on the TF-IDF level.
+
+        The factor is the ratio of the median best TF-IDF anchor score to the median best semantic
+        anchor score over (a sample of) the stored inquiries: no labels, a property of the shop's texts.
+        """
+        self.encoder_name_ = None
+        self.semantic_mean_ = self.history_semantic_ = None
+        self.semantic_language_means_ = {}
+        self.semantic_ratio_ = 1.0
+        n_art, n_hist = len(self.slugs_), self.history_matrix_.shape[0]
+        if (article_vectors is None or history_vectors is None or not self.semantic_weight or not n_art
+                or len(article_vectors) != n_art or len(history_vectors) != n_hist):
+            return None
+        A = np.asarray(article_vectors, dtype=np.float32)
+        H = np.asarray(history_vectors, dtype=np.float32)
+        # Centred per language: e5 places each language in its own region (measured on the demo: the
+        # Finnish and Swedish Åland questions' centroids had cosine 0.17 after one global mean, 0.34
+        # after per-language means); what remains is what a text says, not which language it says it in.
+        present = np.linalg.norm(H, axis=1) > 0  # inquiries the worker has not embedded yet take no part
+        rows = np.vstack([A, H[present]])
+        langs = list(self.article_languages_) + [l for l, p in zip(hist_langs, present) if p]
+        self.semantic_mean_ = rows.mean(axis=0).astype(np.float32)
+        self.semantic_language_means_ = {
+            lang: rows[[i for i, l in enumerate(langs) if l == lang]].mean(axis=0).astype(np.float32)
+            for lang in sorted(set(langs)) if sum(l == lang for l in langs) >= MIN_LANGUAGE_TEXTS}
+        As = self._centre(A, self.article_languages_)
+        Hs = self._centre(H, hist_langs)
+        sample = np.linspace(0, n_hist - 1, min(n_hist, 5000)).round().astype(np.int64) if n_hist else np.zeros(0, int)
+        langs = [hist_langs[i] for i in sample]
+        _, tf_best, _ = top2_scores(self.history_matrix_[sample], anchors.T.tocsr(), langs,
+                                    np.asarray(self.article_languages_, dtype=object), self.other_language_weight,
+                                    passages=self._passages(), passage_max=None if pmax is None else pmax[sample])
+        sem_best = (Hs[sample] @ As.T).max(axis=1) if sample.size else np.zeros(0)
+        tf_scale, sem_scale = score_scale(tf_best), score_scale(np.maximum(sem_best, 0))
+        self.semantic_ratio_ = float(tf_scale / sem_scale) if sem_scale > 0 else 1.0
+        self.encoder_name_ = encoder_name
+        self.history_semantic_ = Hs
+        return SemanticFit(As, Hs, weight=float(self.semantic_weight), ratio=self.semantic_ratio_,
+                           agree=bool(self.selftrain_agree))
+
+    @property
+    def uses_semantic(self) -> bool:
+        """Whether the fitted model mixes in the sentence encoder (vectors were given to :meth:`fit`)."""
+        return getattr(self, "semantic_centroids_", None) is not None
+
+    def _semantic_part(self, Z: np.ndarray | None):
+        if Z is None or not self.uses_semantic:
+            return None
+        if getattr(self, "_semantic_t", None) is None:
+            self._semantic_t = np.ascontiguousarray((self.semantic_ratio_ * self.semantic_centroids_.T)
+                                                    .astype(np.float32))
+        return (Z, self._semantic_t, float(self.semantic_weight))
+
+    def semantic_agrees(self, Z: np.ndarray | None, languages: Sequence[str], chosen: np.ndarray,
+                        chunk: int = 4096) -> np.ndarray:
+        """Per text, whether the encoder alone ranks ``chosen`` first (all True without the rule or vectors).
+
+        Rows without a vector (zero rows) are not held back by the rule.
+        """
+        chosen = np.asarray(chosen)
+        agree = np.ones(chosen.shape[0], dtype=bool)
+        if Z is None or not self.semantic_agree or not self.uses_semantic or not len(self.slugs_):
+            return agree
+        langs = np.asarray(list(languages), dtype=object)
+        for start in range(0, chosen.shape[0], chunk):
+            block = np.asarray(Z[start:start + chunk], dtype=np.float32) @ self.semantic_centroids_.T
+            if self.other_language_weight != 1.0:
+                other = langs[start:start + chunk, None] != self.article_language_array_[None, :]
+                block = np.where(other, block * self.other_language_weight, block)
+            empty = ~np.any(np.asarray(Z[start:start + chunk]) != 0, axis=1)
+            agree[start:start + chunk] = (block.argmax(axis=1) == chosen[start:start + chunk]) | empty
+        return agree
+
+    def _centre(self, M: np.ndarray, languages: Sequence[str | None]) -> np.ndarray:
+        """Rows minus their language's mean (the global mean for a language seldom seen), unit; zero rows stay zero."""
+        M = np.asarray(M, dtype=np.float32)
+        means = np.vstack([self.semantic_language_means_.get(l, self.semantic_mean_) for l in languages]) \
+            if len(languages) else np.zeros((0, M.shape[1]), dtype=np.float32)
+        out = centre(M - means + self.semantic_mean_[None, :], self.semantic_mean_)
+        out[np.linalg.norm(M, axis=1) == 0] = 0.0
+        return out
+
+    def centre_vectors(self, vectors: np.ndarray | None, languages: Sequence[str | None] | None = None
+                       ) -> np.ndarray | None:
+        """Encoder rows of new texts, centred like the fit's (None when the model has no semantic part)."""
+        if vectors is None or not self.uses_semantic:
+            return None
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return self._centre(vectors, list(languages) if languages is not None else [None] * len(vectors))
 
     def _fit_passages(self, articles: Sequence[ArticleText], titles: list) -> None:
         """Passage rows sorted by article (title first, then the body's passages) and each article's first row."""
@@ -229,30 +363,41 @@ class ArticleMatcher(BaseEstimator):
 
     def _prepare_serving(self) -> None:
         self.passages_t_ = None
+        self._semantic_t = None
         self._passages()
         self.centroids_t_ = self.article_matrix_.T.tocsr()
         self.article_language_array_ = np.asarray(self.article_languages_, dtype=object)
 
     # ------------------------------------------------------------------ scoring
-    def top2(self, X: sparse.csr_matrix, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Best article index, best score and runner-up score for vectorised texts."""
+    def top2(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best article index, best score and runner-up score for vectorised texts (``Z``: centred encoder rows)."""
         check_is_fitted(self, "centroids_t_")
         return top2_scores(X, self.centroids_t_, languages, self.article_language_array_,
-                           self.other_language_weight, passages=self._passages())
+                           self.other_language_weight, passages=self._passages(), semantic=self._semantic_part(Z))
 
-    def scores(self, X: sparse.csr_matrix, languages: Sequence[str]) -> np.ndarray:
-        """Dense article scores ``(n_texts, n_articles)``, other languages down-weighted."""
+    def scores(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None) -> np.ndarray:
+        """Dense article scores ``(n_texts, n_articles)``, other languages down-weighted.
+
+        ``Z`` (centred encoder rows, :meth:`centre_vectors`) mixes in the semantic signal.
+        """
         check_is_fitted(self, "centroids_t_")
         S = np.asarray(score_block(X, self.centroids_t_, self._passages()), dtype=np.float32)
+        part = self._semantic_part(Z)
+        if part is not None:
+            S = mix_semantic(S, *part)
         if self.other_language_weight != 1.0 and S.size:
             other = np.asarray(list(languages), dtype=object)[:, None] != self.article_language_array_[None, :]
             S[other] *= self.other_language_weight
         return S
 
-    def confident(self, X: sparse.csr_matrix, languages: Sequence[str]) -> np.ndarray:
+    def confident(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None) -> np.ndarray:
         """The confidence decision for vectorised texts (see :meth:`is_confident`)."""
-        _, best, second = self.top2(X, languages)
-        return confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
+        idx, best, second = self.top2(X, languages, Z)
+        if self._semantic_part(Z) is None:
+            return confident_mask(best, second, self.tfidf_scale_, self.min_score, self.min_margin)
+        return (confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
+                & self.semantic_agrees(Z, languages, idx))
 
     def transform_texts(self, texts: Sequence[str], languages: Sequence[str | None] | None = None
                         ) -> tuple[sparse.csr_matrix, list[str]]:
@@ -270,7 +415,7 @@ class ArticleMatcher(BaseEstimator):
         return _unit_rows(self.features_.transform(prepared))
 
     def rank_many(self, texts: Sequence[str], *, k: int = 5,
-                  languages: Sequence[str | None] | None = None) -> list[Ranking]:
+                  languages: Sequence[str | None] | None = None, vectors: np.ndarray | None = None) -> list[Ranking]:
         """Rank articles for many texts at once (one sparse product per chunk).
 
         Parameters
@@ -280,6 +425,10 @@ class ArticleMatcher(BaseEstimator):
             Suggestions per text.
         languages : sequence of str or None, optional
             Language per text; detected where None.
+        vectors : numpy.ndarray, (n_texts, d), optional
+            The texts' sentence-encoder rows (as stored); without them, or when the model was
+            fitted without the encoder, the texts are ranked on TF-IDF alone (and judged
+            against the TF-IDF scale).
 
         Returns
         -------
@@ -287,12 +436,16 @@ class ArticleMatcher(BaseEstimator):
             In input order.
         """
         X, langs = self.transform_texts(texts, languages)
+        Z = self.centre_vectors(vectors, langs)
+        scale = self.score_scale_ if Z is not None else self.tfidf_scale_
         n_art = len(self.slugs_)
         kk = min(max(k, 2), n_art)
         out = []
         for start in range(0, X.shape[0], 256):
-            S = self.scores(X[start:start + 256], langs[start:start + 256])
-            for row in S:
+            Zc = None if Z is None else Z[start:start + 256]
+            S = self.scores(X[start:start + 256], langs[start:start + 256], Zc)
+            agree = self.semantic_agrees(Zc, langs[start:start + 256], S.argmax(axis=1)) if S.size else []
+            for row, agreed in zip(S, agree):
                 if kk < n_art:
                     part = np.argpartition(-row, kk - 1)[:kk]
                 else:
@@ -301,7 +454,8 @@ class ArticleMatcher(BaseEstimator):
                 vals = [max(float(row[j]), 0.0) for j in order]
                 top = [Suggestion(self.slugs_[j], round(v, 4)) for j, v in zip(order[:k], vals[:k])]
                 second = vals[1] if len(vals) > 1 else 0.0
-                confident = bool(top) and self.is_confident(vals[0], second)
+                confident = bool(top) and bool(agreed) and is_confident(vals[0], second, scale, self.min_score,
+                                                                        self.min_margin)
                 out.append(Ranking(suggestions=top, confident=confident))
         return out
 
@@ -310,9 +464,10 @@ class ArticleMatcher(BaseEstimator):
         check_is_fitted(self, "score_scale_")
         return is_confident(best, second, self.score_scale_, self.min_score, self.min_margin)
 
-    def rank(self, text: str, *, k: int = 5, language: str | None = None) -> Ranking:
+    def rank(self, text: str, *, k: int = 5, language: str | None = None, vector: np.ndarray | None = None) -> Ranking:
         """Rank articles for one text; see :meth:`rank_many`."""
-        return self.rank_many([text], k=k, languages=[language])[0]
+        return self.rank_many([text], k=k, languages=[language],
+                              vectors=None if vector is None else np.asarray(vector)[None, :])[0]
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory) -> None:
@@ -322,12 +477,19 @@ class ArticleMatcher(BaseEstimator):
         meta.update(params={name: getattr(self, name) for name in _PARAMS}, slugs=self.slugs_,
                     article_languages=self.article_languages_, history_ids=self.history_ids_,
                     history_languages=self.history_languages_,
-                    score_scale=self.score_scale_)
+                    score_scale=self.score_scale_, tfidf_scale=self.tfidf_scale_,
+                    encoder_name=self.encoder_name_, semantic_ratio=self.semantic_ratio_)
         for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
             persist.pack_sparse(name, getattr(self, name), arrays)
         arrays["passage_starts_"] = np.asarray(self.passage_starts_, dtype=np.int64)
         arrays["history_assigned_"] = np.asarray(self.history_assigned_, dtype=np.int64)
         arrays["history_confident_"] = np.asarray(self.history_confident_, dtype=bool)
+        if self.uses_semantic:  # float16 is plenty for cosines (derived data, like the rest)
+            arrays["semantic_centroids_"] = self.semantic_centroids_.astype(np.float16)
+            arrays["semantic_mean_"] = self.semantic_mean_.astype(np.float32)
+            for lang, mean in self.semantic_language_means_.items():
+                arrays[f"semantic_mean_.{lang}"] = mean
+            arrays["history_semantic_"] = self.history_semantic_.astype(np.float16)
         persist.write_model(directory, meta, arrays)
 
     @classmethod
@@ -342,6 +504,17 @@ class ArticleMatcher(BaseEstimator):
         matcher.history_ids_ = list(meta["history_ids"])
         matcher.history_languages_ = list(meta.get("history_languages", ()))
         matcher.score_scale_ = float(meta["score_scale"])
+        matcher.tfidf_scale_ = float(meta.get("tfidf_scale", matcher.score_scale_))
+        matcher.encoder_name_ = meta.get("encoder_name")
+        matcher.semantic_ratio_ = float(meta.get("semantic_ratio", 1.0))
+        matcher.semantic_centroids_ = matcher.semantic_mean_ = matcher.history_semantic_ = None
+        matcher.semantic_language_means_ = {}
+        if "semantic_centroids_" in arrays:
+            matcher.semantic_centroids_ = arrays["semantic_centroids_"].astype(np.float32)
+            matcher.semantic_mean_ = arrays["semantic_mean_"].astype(np.float32)
+            matcher.semantic_language_means_ = {key.split(".", 1)[1]: arrays[key].astype(np.float32)
+                                                for key in arrays if key.startswith("semantic_mean_.")}
+            matcher.history_semantic_ = arrays["history_semantic_"]
         for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
             setattr(matcher, name, persist.unpack_sparse(name, arrays))
         matcher.passage_starts_ = np.asarray(arrays["passage_starts_"], dtype=np.int64)

@@ -40,6 +40,18 @@ from .passages import segment_max
 
 # (PT, starts, weight): transposed passage rows, first passage of each article, share of the score.
 Passages = tuple
+# (Z, ZCT, weight): unit sentence-encoder rows of the texts, semantic centroids transposed (scaled to
+# the TF-IDF scores' level), share of the score.
+Semantic = tuple
+
+
+def mix_semantic(block: np.ndarray, Z: np.ndarray, ZCT: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * block + weight * max(Z @ ZCT, 0)``, in place on ``block``."""
+    if weight <= 0:
+        return block
+    block *= (1.0 - weight)
+    block += weight * np.maximum(np.asarray(Z, dtype=np.float32) @ ZCT, 0.0)
+    return block
 
 
 class BatchProduct:
@@ -98,8 +110,8 @@ def passage_maxima(X: sparse.csr_matrix, passages: Passages | None, n_articles: 
 
 def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence[str],
                 article_languages: np.ndarray, other_language_weight: float,
-                chunk: int = 2048, passages: Passages | None = None, passage_max: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                chunk: int = 2048, passages: Passages | None = None, passage_max: np.ndarray | None = None,
+                semantic: Semantic | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best article, best score and second score per row of ``X @ CT`` (chunked).
 
     Parameters
@@ -120,6 +132,9 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         Passage rows (transposed) mixed in by :func:`score_block`.
     passage_max : numpy.ndarray, (n, n_articles), optional
         The passage part already computed (:func:`passage_maxima`); used instead of ``passages``.
+    semantic : (Z, ZCT, weight), optional
+        Sentence-encoder rows aligned with ``X`` and the semantic centroids (transposed, already
+        on the TF-IDF scale), mixed in by :func:`mix_semantic`.
 
     Returns
     -------
@@ -142,6 +157,8 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
             block += passages[2] * passage_max[start:start + chunk].astype(np.float32)
         else:
             block = score_block(X[start:start + chunk], CT, passages)
+        if semantic is not None:
+            block = mix_semantic(block, semantic[0][start:start + chunk], semantic[1], semantic[2])
         if other_language_weight != 1.0:
             block[langs[start:start + chunk, None] != article_languages[None, :]] *= other_language_weight
         rows = np.arange(block.shape[0])
@@ -174,7 +191,8 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
                      shrink: float, n_rounds: int, min_score: float, min_margin: float,
                      other_language_weight: float, passages: Passages | None = None,
                      passage_max: np.ndarray | None = None, max_rows: int | None = None,
-                     max_terms: int | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
+                     max_terms: int | None = None, semantic: SemanticFit | None = None
+                     ) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Self-train article centroids on the stored inquiries.
 
     Parameters
@@ -211,6 +229,10 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         usual pruning); the article's own vector is never cut.  A mean's support grows
         with its members and, with it, the size of the model and the cost of every
         product; the tail carries little weight.
+    semantic : SemanticFit, optional
+        Sentence-encoder anchors and rows: the semantic centroids are self-trained with the
+        same assignments (same rule, same damping) and their cosine is mixed into every
+        round's scores; the result is left in ``semantic.centroids``.
 
     Returns
     -------
@@ -222,28 +244,41 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
     n_all = H.shape[0]
     labelled = np.asarray(labels.getnnz(axis=1) > 0).ravel() if n_all else np.zeros(0, dtype=bool)
     sample = _sample_rows(labelled, max_rows)
+    Z = semantic.rows if semantic is not None else None
     if sample is not None:
         languages = [languages[i] for i in sample]
         H, labels, labelled = H[sample], sparse.csr_matrix(labels)[sample], labelled[sample]
         passage_max = passage_max[sample] if passage_max is not None else None
+        Z = Z[sample] if Z is not None else None
     n, m = H.shape[0], A.shape[0]
     art_lang = np.asarray(list(article_languages), dtype=object)
     base = A.tocsr().astype(np.float32)
     if gamma > 0 and labels.nnz:
         base = base + gamma * _mean_directions(sparse.csr_matrix(labels.T, dtype=np.float32), H, shrink, max_terms)
     C = normalize(base).tocsr()
+    if semantic is not None:
+        zbase = semantic.anchors.astype(np.float32)
+        if gamma > 0 and labels.nnz:
+            zbase = zbase + gamma * _dense_directions(sparse.csr_matrix(labels.T, dtype=np.float32), Z, shrink)
+        semantic.centroids = _unit(zbase)
     assigned = np.full(n, -1, dtype=np.int64)
     pmax = passage_max
     if pmax is None and n_rounds and n and m:
         pmax = passage_maxima(H, passages, m)
     for _ in range(n_rounds if n and m else 0):
+        mixed = None if semantic is None else (Z, semantic.ratio * semantic.centroids.T, semantic.weight)
         idx, best, second = top2_scores(H, C.T.tocsr(), languages, art_lang, other_language_weight,
-                                        passages=passages, passage_max=pmax)
+                                        passages=passages, passage_max=pmax, semantic=mixed)
         ok = confident_mask(best, second, score_scale(best), min_score, min_margin) & ~labelled
+        if semantic is not None and semantic.agree:
+            first = _semantic_first(Z, semantic.centroids, languages, art_lang, other_language_weight)
+            ok &= (first == idx) | (first == -2)  # rows without a vector: the TF-IDF rule alone
         assigned = np.where(ok, idx, -1)
         rows = np.nonzero(ok)[0]
         member = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (idx[rows], rows)), shape=(m, n))
         C = normalize(base + beta * _mean_directions(member, H, shrink, max_terms)).tocsr()
+        if semantic is not None:
+            semantic.centroids = _unit(zbase + beta * _dense_directions(member, Z, shrink))
     if labels.nnz:
         first = np.asarray(sparse.csr_matrix(labels).argmax(axis=1)).ravel()
         assigned = np.where(labelled, first, assigned)
@@ -252,6 +287,53 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         full[sample] = assigned
         assigned = full
     return C.astype(np.float32), assigned
+
+
+class SemanticFit:
+    """Sentence-encoder inputs of :func:`expand_centroids` and, afterwards, its semantic centroids.
+
+    ``anchors`` (n_articles, d) and ``rows`` (n_inquiries, d) are unit rows (centred, see
+    :func:`suggest.semantic.centre`); ``ratio`` brings their cosines to the TF-IDF scores' level;
+    ``weight`` is their share of the score.
+    """
+
+    def __init__(self, anchors: np.ndarray, rows: np.ndarray, *, weight: float, ratio: float,
+                 agree: bool = False) -> None:
+        self.anchors = anchors
+        self.agree = agree
+        self.rows = rows
+        self.weight = weight
+        self.ratio = ratio
+        self.centroids = anchors
+
+
+def _semantic_first(Z: np.ndarray, centroids: np.ndarray, languages: Sequence[str], article_languages: np.ndarray,
+                    other_language_weight: float, chunk: int = 4096) -> np.ndarray:
+    """The article each row's encoder cosine puts first (other languages down-weighted); -2 for rows without one."""
+    langs = np.asarray(list(languages), dtype=object)
+    out = np.full(Z.shape[0], -2, dtype=np.int64)
+    for start in range(0, Z.shape[0], chunk):
+        rows = np.asarray(Z[start:start + chunk], dtype=np.float32)
+        block = rows @ centroids.T
+        if other_language_weight != 1.0:
+            block = np.where(langs[start:start + chunk, None] != article_languages[None, :],
+                             block * other_language_weight, block)
+        first = block.argmax(axis=1)
+        empty = ~np.any(rows != 0, axis=1)
+        out[start:start + chunk] = np.where(empty, -2, first)
+    return out
+
+
+def _unit(M: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(M, axis=1, keepdims=True)
+    return (M / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _dense_directions(member: sparse.csr_matrix, Z: np.ndarray, shrink: float) -> np.ndarray:
+    """Dense counterpart of :func:`_mean_directions` for sentence-encoder rows."""
+    counts = np.asarray(member.sum(axis=1)).ravel()
+    direction = _unit(np.asarray(member @ Z, dtype=np.float32))
+    return direction * (counts / (counts + shrink)).astype(np.float32)[:, None]
 
 
 def prune_rows(X: sparse.spmatrix, max_terms: int | None) -> sparse.csr_matrix:

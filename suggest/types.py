@@ -65,7 +65,13 @@ class GapTopic:
     channels: dict[str, int]
     nearest_article: str | None
     nearest_similarity: float
-    searches: int = 0
+    #: Zero-result help-center searches joined to the topic: (words, count), most first.
+    searches: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def search_count(self) -> int:
+        """How many zero-result searches of the window ask this topic's question."""
+        return sum(count for _, count in self.searches)
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,5 @@ class GapReport:
     window_end: datetime
     inquiries: int
     topics: list[GapTopic] = field(default_factory=list)
+    #: Zero-result searches joined to no topic: (words, count), most first.
+    searches: list[tuple[str, int]] = field(default_factory=list)

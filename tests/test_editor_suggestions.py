@@ -72,9 +72,13 @@ def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, sh
     with app.app_context():
         session().add(SearchLog(query="lahjapaketointi", language="fi", category=None, result_count=0,
                                 created_at=utcnow() - timedelta(days=1)))
+        session().add(SearchLog(query="akkuporakone", language="fi", category=None, result_count=0,
+                                created_at=utcnow() - timedelta(days=1)))
         commit()
     report = refresh(editor)
     topic = gift_topic(report, shop)
+    assert topic["searches"] == [{"query": "lahjapaketointi", "count": 1}]  # evidence joined to its topic
+    assert report["searches"] == [{"query": "akkuporakone", "count": 1}]  # the other stays on its own
     assert topic["size"] >= 3 and isinstance(topic["previous"], int)
     assert topic["languages"] == {"fi": topic["size"]} and sum(topic["channels"].values()) == topic["size"]
     with app.app_context():
@@ -83,7 +87,10 @@ def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, sh
     html = editor.get("/editor/suggestions").get_data(as_text=True)
     assert shown(editor, topic) and "lahjapaketointi" in html
     assert f'href="/agent/tickets/{topic["tickets"][0]}"' in html
-    assert translated(app, "Create draft from this") in html and translated(app, "Searches that found nothing") in html
+    assert translated(app, "Create draft from this") in html and translated(app, "Searched for:") in html
+    # one ranked list: the lone search is an entry of its own after the topics it has less evidence than
+    assert "data-lone-search" in html and html.index("akkuporakone") > html.index(topic["title"])
+    assert "data-semantic-off" not in html
 
 
 def test_trend_counts_the_same_question_in_the_previous_window(app, editor, shop, runner, tmp_path: Path) -> None:

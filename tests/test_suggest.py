@@ -235,11 +235,15 @@ def test_searches_count_into_topics_but_never_make_one():
     searches = [("gift card", NOW - timedelta(days=1), "en"), ("gift cards", NOW - timedelta(days=2), "en"),
                 ("lahjakortti hinta", NOW - timedelta(days=1), "fi"),
                 ("gift card", NOW - timedelta(days=30), "en")]
+    searches.append(("Gift  Card", NOW - timedelta(days=3), "en"))  # the same words, another spelling
     report = GapMiner().mine(inqs, ARTICLES, as_of=NOW, zero_result_searches=searches)
     gift = report.topics[0]
-    assert gift.searches == 2
+    assert gift.searches == (("gift card", 2), ("gift cards", 1))
+    assert gift.search_count == 3
+    assert report.searches == [("lahjakortti hinta", 1)]  # joined to no topic: kept apart, not dropped
     only_search = GapMiner().mine([], ARTICLES, as_of=NOW, zero_result_searches=searches)
     assert only_search.topics == [] and only_search.inquiries == 0
+    assert ("gift card", 2) in only_search.searches
 
 
 def test_naive_as_of_is_refused():

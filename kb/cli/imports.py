@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kb.cli.common import domain_errors, from_file, progress
+from kb.cli.common import domain_errors, from_file, prepare_vectors, progress, vector_bar
 from kb.db import commit, session, utcnow
 from kb.jobs import store_mails
 from kb.services.editorial.suggestions import matchers
@@ -36,6 +36,7 @@ def import_articles_command(file: str) -> None:
     commit()
     drain_outbox(session(), index())
     commit()
+    prepare_vectors()
     click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
 
 
@@ -54,6 +55,13 @@ def import_inquiries_command(file: str) -> None:
     now = utcnow()
     with from_file(file):
         tickets, created = upsert_inquiries(session(), items, now=now)
+    encoder = matchers().encoder()
+    if encoder is not None:  # the vectors are written with the inquiries: all or nothing
+        from kb.services.editorial.text_vectors import embed_missing, missing_texts
+
+        texts = missing_texts(session(), encoder)
+        with vector_bar(len(texts)) as bar:
+            embed_missing(session(), encoder, texts=texts, progress=bar)
     matcher = matchers().current(session(), refit=True, progress=progress)
     attach_suggestions(session(), tickets, matcher, now=now)
     commit()

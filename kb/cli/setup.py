@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from kb.cli.common import domain_errors, progress
+from kb.cli.common import domain_errors, prepare_vectors, progress
 from kb.db import commit, database, session, utcnow
 from kb.services.editorial.suggestions import matchers
 
@@ -47,6 +47,8 @@ def demo_command(reset: bool) -> None:
     if counts is None:
         click.echo("The demo shop is already loaded (use --reset to load it afresh)")
         return
+    session().flush()
+    prepare_vectors()
     refresh_derived(session(), index(), matchers(), now=utcnow(), progress=progress)
     search_history(session(), index(), now=utcnow())
     commit()

@@ -6,7 +6,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from kb.cli.common import domain_errors, progress
+from kb.cli.common import domain_errors, embed_for_answer, prepare_vectors, progress
 from kb.db import session, utcnow
 from kb.services.editorial.suggestions import matchers
 from kb.services.errors import InvalidInput
@@ -31,7 +31,8 @@ def suggest_gaps_command(days: int, top: int, as_of: str | None, as_json: bool) 
     from kb.services.editorial.suggestion_json import gap_report_json
 
     end = timestamp({"--as-of": as_of}, "--as-of") if as_of else utcnow()
-    matcher = matchers().current(session(), progress=progress)
+    embedded = prepare_vectors()
+    matcher = matchers().current(session(), refit=embedded > 0, progress=progress)
     report = find_gaps(session(), matcher, as_of=end, days=days, top=top, progress=progress)
     session().rollback()
     if as_json:
@@ -84,8 +85,11 @@ def suggest_attach_command(text_: str | None, file: str | None, k: int, as_json:
     if (text_ is None) == (file is None):
         raise InvalidInput("give exactly one of --text and --file", field="--text/--file")
     items = [("text", text_, None)] if text_ is not None else read_texts(file)
-    matcher = matchers().current(session(), progress=progress)
-    rankings = rank_texts(matcher, [t for _, t, _ in items], [lang for _, _, lang in items], k=k)
+    embedded = prepare_vectors()
+    matcher = matchers().current(session(), refit=embedded > 0, progress=progress)
+    texts = [t for _, t, _ in items]
+    vectors = embed_for_answer(texts) if matcher is not None and matcher.uses_semantic else None
+    rankings = rank_texts(matcher, texts, [lang for _, _, lang in items], k=k, vectors=vectors)
     session().rollback()
     for (item_id, _, _), ranking in zip(items, rankings):
         if as_json:

@@ -12,6 +12,7 @@ from kb.models.search_log import SearchLog
 from kb.models.shop import Channel, ChannelKind, Setting, SpecialDay
 from kb.models.ticket import LinkSource, Ticket, TicketArticleLink, TicketStatus, TicketSuggestion
 from kb.models.user import Role, User
+from kb.models.vector import TextVector
 
 __all__ = [
     "AccountMailRequest", "OrderAccessLink",
@@ -22,5 +23,5 @@ __all__ = [
     "Article", "ArticleFeedback", "ArticleStatus", "Category", "Channel", "ChannelKind",
     "IndexChange", "LinkSource", "MailStatus", "OutgoingMail", "Role", "SearchLog", "Setting", "SpecialDay",
     "Ticket", "TicketArticleLink",
-    "TicketStatus", "TicketSuggestion", "User",
+    "TicketStatus", "TicketSuggestion", "TextVector", "User",
 ]

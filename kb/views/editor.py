@@ -18,8 +18,9 @@ from kb.services.errors import InvalidInput, NotFound
 from kb.services.editorial.feedback_comments import missing_notes
 from kb.services.helpcenter.markdown_render import render_markdown
 from kb.services.helpcenter.search_index import drain_outbox, index
-from kb.services.helpcenter.search_log import top_failed_queries
 from kb.views.private import keep_private
+from kb.services.editorial import gap_evidence
+from kb.services.editorial.text_vectors import embed_articles, semantic_status
 
 bp = keep_private(Blueprint("editor", __name__, url_prefix="/editor"))
 editor_only = roles_required(Role.EDITOR)
@@ -27,9 +28,11 @@ HEALTH_PERIODS = (7, 30, 90, 365)
 
 
 def _commit_and_index() -> None:
-    """Commit the change, then apply it to the search index (the index never runs ahead)."""
+    """Commit the change, then apply it to the search index (the index never runs ahead) and embed it."""
     commit()
     drain_outbox(session(), index(), in_request=True)
+    commit()
+    embed_articles(session(), current_app.extensions["neuvo_matchers"].encoder())
     commit()
 
 
@@ -254,18 +257,18 @@ def categories():  # type: ignore[no-untyped-def]
 @bp.route("/suggestions")
 @editor_only
 def suggestions():  # type: ignore[no-untyped-def]
-    """The latest suggested missing articles, with zero-result searches of the period."""
+    """The latest suggested missing articles and zero-result searches, in one list ranked by evidence."""
     db = session()
     snapshot = gap_review.latest_snapshot(db)
     topics = gap_review.visible_topics(db, snapshot)
-    days = (snapshot.report.get("days") if snapshot else None) or 14
-    searches = top_failed_queries(db, now=snapshot.window_end if snapshot else utcnow(), days=days, limit=15)
+    entries = gap_evidence.ranked_entries(db, snapshot, topics)
     slugs = {t["nearest_article"] for t in topics if t.get("nearest_article")}
     nearest = editorial.articles_by_slug(db, slugs)
     published = editorial.published_articles(db)
-    return render_template("editor/suggestions.html", snapshot=snapshot, topics=topics, searches=searches,
-                           nearest=nearest, published=published, decisions=gap_review.recent_decisions(db),
-                           runs=suggestion_runs.refresh_state(db))
+    return render_template("editor/suggestions.html", snapshot=snapshot, entries=entries,
+                           topic_searches=gap_evidence.topic_searches, nearest=nearest, published=published,
+                           decisions=gap_review.recent_decisions(db), runs=suggestion_runs.refresh_state(db),
+                           semantic=semantic_status(current_app.extensions["neuvo_matchers"]))
 
 
 @bp.post("/suggestions/refresh")

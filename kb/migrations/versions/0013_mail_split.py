@@ -5,7 +5,7 @@ the mail as it came. Existing rows are split by ``neuvo mail reparse`` (once, id
 the migration only adds the columns, so an upgrade is fast on a large inbox.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 03:00:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

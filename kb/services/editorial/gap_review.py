@@ -61,7 +61,7 @@ def _one_line(text: str) -> str:
 def _topic_json(topic: Any, rank: int) -> dict[str, Any]:
     return {"rank": rank, "title": topic.title, "size": topic.size, "inquiry_ids": list(topic.inquiry_ids),
             "examples": list(topic.examples), "terms": list(topic.terms), "languages": dict(topic.languages),
-            "channels": dict(topic.channels), "searches": topic.searches,
+            "channels": dict(topic.channels), "searches": [{"query": q, "count": n} for q, n in topic.searches],
             "nearest_article": topic.nearest_article, "nearest_similarity": round(topic.nearest_similarity, 4)}
 
 
@@ -140,7 +140,8 @@ def build_snapshot(session: Session, report: GapReport, matcher: ArticleMatcher 
         topic["tickets"] = [pk for pk, _ in mine]
         topic["example_tickets"] = _example_tickets(mine, [topic["title"], *topic["examples"]])
     payload = {"window": {"start": report.window_start.isoformat(), "end": report.window_end.isoformat()},
-               "days": days, "inquiries": report.inquiries, "topics": topics}
+               "days": days, "inquiries": report.inquiries, "topics": topics,
+               "searches": [{"query": q, "count": n} for q, n in report.searches]}
     snapshot = GapSnapshot(created_at=now, window_start=report.window_start, window_end=report.window_end,
                            report=payload)
     session.add(snapshot)

@@ -18,7 +18,7 @@ def gap_report_json(report: GapReport) -> dict[str, Any]:
         "topics": [{
             "rank": t.rank, "title": t.title, "size": t.size, "inquiry_ids": list(t.inquiry_ids),
             "examples": list(t.examples), "terms": list(t.terms), "languages": dict(t.languages),
-            "channels": dict(t.channels), "searches": t.searches,
+            "channels": dict(t.channels), "searches": [{"query": q, "count": n} for q, n in t.searches],
             "nearest_article": t.nearest_article, "nearest_similarity": round(t.nearest_similarity, 4),
         } for t in report.topics],
     }

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -32,6 +33,7 @@ from kb.services.helpcenter.search_log import zero_result_searches
 from search import SearchIndex
 from search.locking import exclusive
 from suggest import ArticleMatcher, ArticleText, GapMiner, GapReport, InquiryText, Ranking
+from suggest.semantic import Encoder, article_input, load_encoder
 
 log = logging.getLogger(__name__)
 POINTER = "current.json"
@@ -39,6 +41,8 @@ FIT_LOCK = ".fit.lock"
 #: Seconds a process waits for a sibling's fit before fitting itself (with no model to serve meanwhile).
 FIT_WAIT = 600.0
 ATTACH_K = 5
+#: Distinct zero-result searches of a window embedded for gap mining at most (more: TF-IDF alone).
+MAX_SEARCHES_EMBEDDED = 500
 
 
 def article_texts(session: Session) -> list[ArticleText]:
@@ -67,9 +71,9 @@ def inquiry_texts(session: Session, *, since: datetime | None = None) -> list[In
             for row in session.execute(query.order_by(Ticket.created_at, Ticket.id))]
 
 
-def fingerprint(session: Session) -> str:
-    """What a fitted matcher depends on: published articles and linked answers."""
-    digest = hashlib.sha256()
+def fingerprint(session: Session, encoder: str = "") -> str:
+    """What a fitted matcher depends on: published articles, linked answers and the encoder used."""
+    digest = hashlib.sha256(f"encoder|{encoder}\n".encode())
     for row in session.execute(select(Article.id, Article.slug, Article.updated_at)
                                .where(Article.status == ArticleStatus.PUBLISHED).order_by(Article.id)):
         digest.update(f"{row.id}|{row.slug}|{row.updated_at.isoformat()}\n".encode())
@@ -99,13 +103,19 @@ class MatcherStore:
       (or the last one saved) and load the new one when its pointer appears.
     """
 
-    def __init__(self, path: str | os.PathLike, *, check_every: float = 0.0, fit_wait: float = FIT_WAIT):
+    def __init__(self, path: str | os.PathLike, *, check_every: float = 0.0, fit_wait: float = FIT_WAIT,
+                 semantic: str = "auto"):
         self.path = Path(path)
+        self.semantic = semantic
         self.check_every = check_every
         self.fit_wait = fit_wait
         self._fitted: _Fitted | None = None
         self._checked_at = float("-inf")
         self._pointer_seen: tuple[int, int, int] | None = None
+
+    def encoder(self) -> Encoder | None:
+        """The sentence encoder this server uses (``semantic`` mode; loaded once per process), or None."""
+        return load_encoder(self.semantic)
 
     def expire(self) -> None:
         """Look at the database on the next call (this process has just changed articles)."""
@@ -121,7 +131,8 @@ class MatcherStore:
         if (not refit and fitted is not None and pointer_now == self._pointer_seen
                 and time.monotonic() - self._checked_at < self.check_every):
             return fitted.matcher
-        key = fingerprint(session)
+        encoder = self.encoder()
+        key = fingerprint(session, encoder.name if encoder is not None else "")
         self._checked_at = time.monotonic()
         if not refit:
             found = self._matching(key)
@@ -173,7 +184,19 @@ class MatcherStore:
             return None
         if progress:
             progress(f"fitting the suggester on {len(articles)} articles")
-        matcher = ArticleMatcher().fit(articles, history=inquiry_texts(session))
+        history = inquiry_texts(session)
+        encoder = self.encoder()
+        if encoder is None:
+            matcher = ArticleMatcher().fit(articles, history=history)
+        else:
+            from kb.services.editorial.text_vectors import ensure_vectors, stored_matrix
+
+            # Articles are few (embedded now if the save did not); inquiries without a vector yet
+            # (the worker has not reached them) take part on TF-IDF alone.
+            av = ensure_vectors(session, encoder, [article_input(a.title, a.body) for a in articles])
+            hv, _ = stored_matrix(session, encoder, [q.text for q in history])
+            matcher = ArticleMatcher().fit(articles, history=history, article_vectors=av, history_vectors=hv,
+                                           encoder_name=encoder.name)
         self._fitted = _Fitted(key, self._save(key, matcher) or "", matcher)
         self._pointer_seen = self._pointer_signature()
         return matcher
@@ -250,7 +273,7 @@ def attach_suggestions(session: Session, tickets: Sequence[Ticket], matcher: Art
                         execution_options={"synchronize_session": False})
         if matcher is None:
             continue
-        rankings = matcher.rank_many([t.text for t in chunk], k=k, languages=[t.language for t in chunk])
+        rankings = rank_stored(session, matcher, [t.text for t in chunk], [t.language for t in chunk], k=k)
         rows = []
         for ticket, ranking in zip(chunk, rankings):
             ticket.suggestion_confident = ranking.confident
@@ -264,10 +287,31 @@ def attach_suggestions(session: Session, tickets: Sequence[Ticket], matcher: Art
 
 
 def rank_texts(matcher: ArticleMatcher | None, texts: Sequence[str], languages: Sequence[str | None],
-               *, k: int) -> list[Ranking]:
+               *, k: int, vectors=None) -> list[Ranking]:
+    """Rankings of ``texts``; with ``vectors`` (one row per text) the semantic signal is mixed in."""
     if matcher is None:
         return [Ranking(suggestions=[], confident=False) for _ in texts]
-    return matcher.rank_many(list(texts), k=k, languages=list(languages))
+    return matcher.rank_many(list(texts), k=k, languages=list(languages), vectors=vectors)
+
+
+def rank_stored(session: Session, matcher: ArticleMatcher, texts: Sequence[str], languages: Sequence[str | None],
+                *, k: int) -> list[Ranking]:
+    """Rank texts with their stored vectors where they have one, on TF-IDF alone where not."""
+    from kb.services.editorial.text_vectors import stored_matrix
+
+    encoder = load_encoder("auto") if matcher.uses_semantic else None
+    if encoder is None or encoder.name != matcher.encoder_name_:
+        return matcher.rank_many(list(texts), k=k, languages=list(languages))
+    vectors, have = stored_matrix(session, encoder, texts)
+    out: list[Ranking | None] = [None] * len(texts)
+    for mask, rows in ((have, vectors), (~have, None)):
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            ranked = matcher.rank_many([texts[i] for i in idx], k=k, languages=[languages[i] for i in idx],
+                                       vectors=None if rows is None else rows[idx])
+            for i, ranking in zip(idx, ranked):
+                out[i] = ranking
+    return out  # type: ignore[return-value]
 
 
 def find_gaps(session: Session, matcher: ArticleMatcher | None, *, as_of: datetime, days: int, top: int,
@@ -277,8 +321,19 @@ def find_gaps(session: Session, matcher: ArticleMatcher | None, *, as_of: dateti
     searches = [(s.query, s.created_at, s.language or None)
                 for s in zero_result_searches(session, since=start, until=as_of)]
     inquiries = inquiry_texts(session, since=start - timedelta(days=1))
+    search_vectors = None
+    encoder = load_encoder("auto") if matcher is not None and matcher.uses_semantic else None
+    if encoder is not None and encoder.name == matcher.encoder_name_:
+        from kb.services.editorial.text_vectors import ensure_vectors
+
+        def search_vectors(texts: list[str]) -> np.ndarray | None:
+            # A few hundred distinct searches at most in a window: embedded here, kept like the others.
+            if len(texts) > MAX_SEARCHES_EMBEDDED:
+                return None
+            return ensure_vectors(session, encoder, texts)
     return GapMiner(days=days, top=top).mine(inquiries, article_texts(session), as_of=as_of, matcher=matcher,
-                                             zero_result_searches=searches, progress=progress)
+                                             zero_result_searches=searches, progress=progress,
+                                             search_vectors=search_vectors)
 
 
 def refresh_derived(session: Session, search_index: SearchIndex, store: MatcherStore, *, now: datetime,
@@ -292,7 +347,8 @@ def refresh_derived(session: Session, search_index: SearchIndex, store: MatcherS
 def init_matchers(app: Flask) -> None:
     """The app's store of fitted models, which looks for fits made elsewhere as often as the index syncs."""
     app.extensions["neuvo_matchers"] = MatcherStore(app.config["MODELS_PATH"],
-                                                    check_every=float(app.config["INDEX_SYNC_SECONDS"]))
+                                                    check_every=float(app.config["INDEX_SYNC_SECONDS"]),
+                                                    semantic=app.config.get("SUGGEST_SEMANTIC") or "auto")
 
 
 def matchers() -> MatcherStore:
