@@ -13,7 +13,7 @@ from kb.views.error_text import error_text
 from kb.web.access import roles_required
 from kb.db import commit, session, utcnow
 from kb.models import Article, Role
-from kb.services.editorial import article_health, authoring as editorial, gap_review, suggestion_runs
+from kb.services.editorial import article_health, authoring as editorial, gap_review, suggestion_runs, topic_drafts
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.editorial.feedback_comments import missing_notes
 from kb.services.helpcenter.markdown_render import render_markdown
@@ -295,7 +295,7 @@ def draft_from_topic(snapshot_id: int, rank: int):  # type: ignore[no-untyped-de
     """Create a draft from a suggested topic and open it."""
     topic = _topic(snapshot_id, rank)
     try:
-        article = gap_review.create_draft_from_topic(session(), topic, by=current_user.id, now=utcnow())
+        article = topic_drafts.create_draft_from_topic(session(), topic, by=current_user.id, now=utcnow())
     except InvalidInput as error:
         session().rollback()
         flash(next(iter(_errors(error).values())), "error")

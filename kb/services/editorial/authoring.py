@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Article, ArticleRevision, ArticleStatus, Category, SlugRedirect
+from kb.services.editorial import gap_review
 from kb.services.editorial.article_health import translation_table
 from kb.services.helpcenter.article_render import render_article
 from kb.services.editorial.article_images import DEFAULT_IMG_SRC, check_images
@@ -215,9 +216,7 @@ def change_status(session: Session, article: Article, action: str, *, expected: 
     _record(session, article, by=by, now=now)
     queue_reindex(session, [article.id])
     if action == "publish":
-        from kb.services.editorial.gap_review import learn_from_published
-
-        learn_from_published(session, article, by=by, now=now)
+        gap_review.learn_from_published(session, article, by=by, now=now)
     return article
 
 

@@ -31,9 +31,8 @@ from sklearn.preprocessing import normalize
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.models import (Article, ArticleStatus, Category, GapDecision, GapDecisionKind, GapSnapshot, LinkSource,
+from kb.models import (Article, ArticleStatus, GapDecision, GapDecisionKind, GapSnapshot, LinkSource,
                        Ticket)
-from kb.services.editorial.authoring import ArticleForm, create_article
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.editorial.suggestions import find_gaps, inquiry_texts
 from kb.services.inquiries.tickets import link_articles
@@ -44,17 +43,10 @@ OVERLAP = 0.5
 TERMS_MATCH = 0.6
 TREND_FLOOR = 0.25
 TREND_CEILING = 0.5
-OUTLINE = {
-    "fi": ("Vastaus", "Kirjoita tähän lyhyt ja selkeä vastaus.", "Kysymykset asiakkailta",
-           "Asiakkaat kysyivät näin (korvaa tämä osio vastauksella ennen julkaisua):"),
-    "sv": ("Svar", "Skriv ett kort och tydligt svar här.", "Frågor från kunder",
-           "Kunderna frågade så här (ersätt avsnittet med svaret före publicering):"),
-    "en": ("Answer", "Write a short, clear answer here.", "Questions from customers",
-           "Customers asked this (replace this section with the answer before publishing):"),
-}
 
 
-def _one_line(text: str) -> str:
+def flat_text(text: str) -> str:
+    """``text`` on one line, whitespace folded (titles, examples and outline items)."""
     return one_line(text, limit=10_000)
 
 
@@ -113,7 +105,7 @@ def _typical_closeness(X: Any, total: np.ndarray) -> float:
 
 def _example_tickets(tickets: list[tuple[int, str]], examples: list[str]) -> list[int | None]:
     """The ticket each (cleaned, possibly shortened) example was taken from."""
-    lines = [(pk, _one_line(text)) for pk, text in tickets]
+    lines = [(pk, flat_text(text)) for pk, text in tickets]
     found: list[int | None] = []
     for example in examples:
         key = example.rstrip("…").strip()
@@ -185,7 +177,7 @@ def recent_decisions(session: Session, limit: int = 15) -> list[GapDecision]:
 
 
 def _normal_title(title: str) -> str:
-    return " ".join(_one_line(title).lower().strip(" ?!.").split())
+    return " ".join(flat_text(title).lower().strip(" ?!.").split())
 
 
 def hidden_by(topic: dict[str, Any], decisions: list[GapDecision]) -> GapDecision | None:
@@ -213,7 +205,7 @@ def visible_topics(session: Session, snapshot: GapSnapshot | None) -> list[dict[
     return [t for t in snapshot.report.get("topics", []) if hidden_by(t, decisions) is None]
 
 
-def _decide(session: Session, kind: GapDecisionKind, topic: dict[str, Any], *, article_id: int | None,
+def record_decision(session: Session, kind: GapDecisionKind, topic: dict[str, Any], *, article_id: int | None,
             reason: str, by: int | None, now: datetime) -> GapDecision:
     decision = GapDecision(kind=kind, title=topic["title"][:300], inquiry_ids=list(topic["inquiry_ids"]),
                            terms=list(topic.get("terms") or ()), article_id=article_id, reason=reason,
@@ -233,34 +225,6 @@ def _link_inquiries(session: Session, inquiry_ids: list[str], article: Article, 
     return len(tickets)
 
 
-def outline(topic: dict[str, Any], language: str) -> str:
-    """A starting body: an answer section to write, and the customers' questions to replace."""
-    answer, hint, questions, note = OUTLINE.get(language, OUTLINE["fi"])
-    asked = [topic["title"], *topic.get("examples", [])]
-    lines = [f"## {answer}", "", hint, "", f"## {questions}", "", note, ""]
-    lines += [f"- {_one_line(q)}" for q in asked if q.strip()]
-    return "\n".join(lines) + "\n"
-
-
-def create_draft_from_topic(session: Session, topic: dict[str, Any], *, by: int | None, now: datetime) -> Article:
-    """A draft titled after the topic, in its main language and the nearest article's category."""
-    languages = topic.get("languages") or {}
-    language = max(sorted(languages), key=lambda k: languages[k]) if languages else "fi"
-    language = language if language in OUTLINE else "fi"
-    category_id = None
-    if topic.get("nearest_article"):
-        category_id = session.scalar(select(Article.category_id).where(Article.slug == topic["nearest_article"]))
-    if category_id is None:
-        category_id = session.scalar(select(Category.id).order_by(Category.position, Category.slug).limit(1))
-    if category_id is None:
-        raise InvalidInput("create a category first", field="category")
-    title = _one_line(topic["title"])[:300] or "?"
-    article = create_article(session, ArticleForm(title=title, body=outline(topic, language), language=language,
-                                                  category_id=category_id, tags=["suggested"]), by=by, now=now)
-    _decide(session, GapDecisionKind.DRAFTED, topic, article_id=article.id, reason="", by=by, now=now)
-    return article
-
-
 def cover_topic(session: Session, topic: dict[str, Any], article_id: int | None, *, by: int | None,
                 now: datetime) -> GapDecision:
     """Record that a published article answers the topic, and link its inquiries to it."""
@@ -268,7 +232,7 @@ def cover_topic(session: Session, topic: dict[str, Any], article_id: int | None,
     if article is None or article.status is not ArticleStatus.PUBLISHED:
         raise InvalidInput("choose a published article", field="article")
     _link_inquiries(session, list(topic["inquiry_ids"]), article, by=by, now=now)
-    return _decide(session, GapDecisionKind.COVERED, topic, article_id=article.id, reason="", by=by, now=now)
+    return record_decision(session, GapDecisionKind.COVERED, topic, article_id=article.id, reason="", by=by, now=now)
 
 
 def dismiss_topic(session: Session, topic: dict[str, Any], reason: str, *, by: int | None,
@@ -277,7 +241,7 @@ def dismiss_topic(session: Session, topic: dict[str, Any], reason: str, *, by: i
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("is required", field="reason")
-    return _decide(session, GapDecisionKind.DISMISSED, topic, article_id=None, reason=reason[:500], by=by, now=now)
+    return record_decision(session, GapDecisionKind.DISMISSED, topic, article_id=None, reason=reason[:500], by=by, now=now)
 
 
 def learn_from_published(session: Session, article: Article, *, by: int | None, now: datetime) -> int:

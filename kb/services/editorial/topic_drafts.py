@@ -1,0 +1,50 @@
+"""A suggested topic turned into a draft article: the topic's questions as its outline, in its main language."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.models import Article, Category, GapDecisionKind
+from kb.services.editorial import gap_review
+from kb.services.editorial.authoring import ArticleForm, create_article
+from kb.services.errors import InvalidInput
+
+OUTLINE = {
+    "fi": ("Vastaus", "Kirjoita tähän lyhyt ja selkeä vastaus.", "Kysymykset asiakkailta",
+           "Asiakkaat kysyivät näin (korvaa tämä osio vastauksella ennen julkaisua):"),
+    "sv": ("Svar", "Skriv ett kort och tydligt svar här.", "Frågor från kunder",
+           "Kunderna frågade så här (ersätt avsnittet med svaret före publicering):"),
+    "en": ("Answer", "Write a short, clear answer here.", "Questions from customers",
+           "Customers asked this (replace this section with the answer before publishing):"),
+}
+
+
+def outline(topic: dict[str, Any], language: str) -> str:
+    """A starting body: an answer section to write, and the customers' questions to replace."""
+    answer, hint, questions, note = OUTLINE.get(language, OUTLINE["fi"])
+    asked = [topic["title"], *topic.get("examples", [])]
+    lines = [f"## {answer}", "", hint, "", f"## {questions}", "", note, ""]
+    lines += [f"- {gap_review.flat_text(q)}" for q in asked if q.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def create_draft_from_topic(session: Session, topic: dict[str, Any], *, by: int | None, now: datetime) -> Article:
+    """A draft titled after the topic, in its main language and the nearest article's category."""
+    languages = topic.get("languages") or {}
+    language = max(sorted(languages), key=lambda k: languages[k]) if languages else "fi"
+    language = language if language in OUTLINE else "fi"
+    category_id = None
+    if topic.get("nearest_article"):
+        category_id = session.scalar(select(Article.category_id).where(Article.slug == topic["nearest_article"]))
+    if category_id is None:
+        category_id = session.scalar(select(Category.id).order_by(Category.position, Category.slug).limit(1))
+    if category_id is None:
+        raise InvalidInput("create a category first", field="category")
+    title = gap_review.flat_text(topic["title"])[:300] or "?"
+    article = create_article(session, ArticleForm(title=title, body=outline(topic, language), language=language,
+                                                  category_id=category_id, tags=["suggested"]), by=by, now=now)
+    gap_review.record_decision(session, GapDecisionKind.DRAFTED, topic, article_id=article.id, reason="", by=by, now=now)
+    return article
