@@ -4,6 +4,8 @@ Registered on the command line by :mod:`kb.cli` (``COMMANDS``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -19,10 +21,15 @@ def import_group() -> None:
     """Import articles, inquiries, orders (.jsonl or .csv) or e-mail (.eml, .mbox); all or nothing."""
 
 
-@import_group.command("articles")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
+def import_command(name: str) -> Callable[[Callable[[str], None]], click.Command]:
+    """``neuvo import NAME FILE``: in the app's context, a domain error one clear message and exit status 2."""
+    def register(command: Callable[[str], None]) -> click.Command:
+        return import_group.command(name)(click.argument("file", type=click.Path(dir_okay=False))(
+            with_appcontext(domain_errors(command))))
+    return register
+
+
+@import_command("articles")
 def import_articles_command(file: str) -> None:
     """Import articles (upsert by slug)."""
     from kb.services.helpcenter.articles import upsert_articles
@@ -40,10 +47,7 @@ def import_articles_command(file: str) -> None:
     click.echo(f"Imported {len(items)} articles from {file}: {created} new, {updated} updated")
 
 
-@import_group.command("inquiries")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
+@import_command("inquiries")
 def import_inquiries_command(file: str) -> None:
     """Import customer inquiries (upsert by id) and attach suggested articles to each."""
     from kb.services.importing import check_unique, load
@@ -68,10 +72,7 @@ def import_inquiries_command(file: str) -> None:
     click.echo(f"Imported {len(items)} inquiries from {file}: {created} new, {len(items) - created} updated")
 
 
-@import_group.command("orders")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
+@import_command("orders")
 def import_orders_command(file: str) -> None:
     """Import orders from .jsonl (upsert by number; customers' own changes are kept)."""
     from kb.services.orders.order_import import load_orders, upsert_orders
@@ -83,10 +84,7 @@ def import_orders_command(file: str) -> None:
     click.echo(f"Imported {len(items)} orders from {file}: {created} new, {len(items) - created} updated")
 
 
-@import_group.command("email")
-@click.argument("file", type=click.Path(dir_okay=False))
-@with_appcontext
-@domain_errors
+@import_command("email")
 def import_email_command(file: str) -> None:
     """Import e-mail from an .eml or .mbox file: new tickets, or replies added to their ticket."""
     from kb.services.inquiries.email_intake import parse_mail_file

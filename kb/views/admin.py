@@ -8,6 +8,7 @@ settings pages are for admins only. Figures and rules live in
 from __future__ import annotations
 
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -323,13 +324,18 @@ def edit_channel(channel_id: int | None):  # type: ignore[no-untyped-def]
 @roles_required()
 def delete_channel(channel_id: int):  # type: ignore[no-untyped-def]
     """Remove a channel from the help center."""
+    return _delete(admin_rules.delete_channel, channel_id, _("The channel was removed."), "admin.channels")
+
+
+def _delete(remove: Callable[[Any, int], None], item_id: int, done: str, back: str):  # type: ignore[no-untyped-def]
+    """Remove one row (404 if it is not there), say so and go back to its list."""
     try:
-        admin_rules.delete_channel(session(), channel_id)
+        remove(session(), item_id)
     except NotFound:
         abort(404)
     commit()
-    flash(_("The channel was removed."), "success")
-    return redirect(url_for("admin.channels"))
+    flash(done, "success")
+    return redirect(url_for(back))
 
 
 def _special_days_page(errors: dict[str, str] | None = None, form: Any = None, status: int = 200):  # type: ignore[no-untyped-def]
@@ -363,13 +369,7 @@ def special_days():  # type: ignore[no-untyped-def]
 @roles_required()
 def delete_special_day(day_id: int):  # type: ignore[no-untyped-def]
     """Remove a special day: the regular weekly hours apply again."""
-    try:
-        admin_rules.delete_special_day(session(), day_id)
-    except NotFound:
-        abort(404)
-    commit()
-    flash(_("The special day was removed."), "success")
-    return redirect(url_for("admin.special_days"))
+    return _delete(admin_rules.delete_special_day, day_id, _("The special day was removed."), "admin.special_days")
 
 
 # ---------- shop settings

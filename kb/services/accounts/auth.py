@@ -11,18 +11,17 @@ hashing time.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from kb.config import LANGUAGES
 from kb.models import PasswordResetToken, Role, User
+from kb.services import single_use
 from kb.services.accounts import login_sessions
 from kb.services.errors import DomainError, InvalidInput
 from kb.services.accounts.users import (check_password, create_user, find_user, hash_password, normalise_email,
@@ -30,7 +29,6 @@ from kb.services.accounts.users import (check_password, create_user, find_user, 
 
 RESET_LIFETIME = timedelta(hours=1)
 #: Longer strings are not tokens we issued; refuse them before hashing.
-_MAX_TOKEN_LENGTH = 128
 
 
 class InvalidToken(DomainError):
@@ -62,9 +60,6 @@ def _spend_hashing_time(password: str) -> None:
     """Verify against a throwaway hash so unknown addresses take as long as known ones."""
     spend_hashing_time(password)
 
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_language(language: str) -> str:
@@ -165,18 +160,16 @@ def start_password_reset(session: Session, email: str, *, now: datetime,
     if user is None or not user.is_active:
         return None
     _revoke_reset_tokens(session, user, now=now)
-    token = secrets.token_urlsafe(32)
-    row = PasswordResetToken(user_id=user.id, token_hash=_digest(token), created_at=now, expires_at=now + lifetime)
+    token, token_hash = single_use.new_token()
+    row = PasswordResetToken(user_id=user.id, token_hash=token_hash, created_at=now, expires_at=now + lifetime)
     session.add(row)
     session.flush()
     return IssuedReset(user, token, row.expires_at)
 
 
 def _valid_token(session: Session, token: str, *, now: datetime) -> tuple[PasswordResetToken, User]:
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
-        raise InvalidToken("unknown reset token")
-    row = session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == _digest(token)))
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = single_use.unspent(session, PasswordResetToken, token, now=now)
+    if row is None:
         raise InvalidToken("unknown, used or expired reset token")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:

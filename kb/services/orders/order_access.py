@@ -12,22 +12,20 @@ Plain functions over a session: they flush but never commit, and take the time a
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kb.models import Order, OrderAccessLink
+from kb.services import single_use
 from kb.services.errors import DomainError
 
 #: How long a mailed link can be opened.
 LINK_LIFETIME = timedelta(hours=1)
 #: How long a guest may go on changing the order after opening the link.
 CHANGE_WINDOW = timedelta(hours=2)
-_MAX_TOKEN = 100
 
 
 class InvalidLink(DomainError):
@@ -41,17 +39,14 @@ class IssuedLink:
     expires_at: datetime
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def issue_link(session: Session, order: Order, *, now: datetime, lifetime: timedelta = LINK_LIFETIME) -> IssuedLink:
     """A new link for ``order`` (mailed to ``order.email`` by the caller); earlier unused links stop working."""
     session.execute(update(OrderAccessLink)
                     .where(OrderAccessLink.order_id == order.id, OrderAccessLink.used_at.is_(None))
                     .values(used_at=now).execution_options(synchronize_session=False))
-    token = secrets.token_urlsafe(32)
-    row = OrderAccessLink(order_id=order.id, email=order.email, token_hash=_digest(token), created_at=now,
+    token, token_hash = single_use.new_token()
+    row = OrderAccessLink(order_id=order.id, email=order.email, token_hash=token_hash, created_at=now,
                           expires_at=now + lifetime)
     session.add(row)
     session.flush()
@@ -59,10 +54,8 @@ def issue_link(session: Session, order: Order, *, now: datetime, lifetime: timed
 
 
 def _valid(session: Session, token: str, *, now: datetime) -> tuple[OrderAccessLink, Order]:
-    if not token or len(token) > _MAX_TOKEN:
-        raise InvalidLink("not a link we sent")
-    row = session.scalar(select(OrderAccessLink).where(OrderAccessLink.token_hash == _digest(token)))
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = single_use.unspent(session, OrderAccessLink, token, now=now)
+    if row is None:
         raise InvalidLink("unknown, used or expired link")
     order = session.get(Order, row.order_id)
     if order is None or order.email != row.email:
