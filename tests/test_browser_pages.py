@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from kb.models import Role
-from tests.test_browser import _cut_off, chromium_path, live_server, page  # noqa: F401  (fixtures)
+from tests.test_browser import _cut_off, chromium_path, live_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -187,6 +187,19 @@ def browser(chromium_path: str):  # noqa: F811
             "--disable-sync", "--no-first-run", "--disable-quic"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page of its own context in the module's Chromium; the test fails on a console error."""
+    context = browser.new_context(locale="fi-FI")
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
+    yield page
+    context.close()
+    assert errors == [], errors
 
 
 def _log_in(page, base: str, email: str) -> None:
