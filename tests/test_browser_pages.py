@@ -189,6 +189,19 @@ def browser(chromium_path: str):  # noqa: F811
         browser.close()
 
 
+@pytest.fixture
+def page(browser):
+    """A page of its own context in the module's Chromium; the test fails on a console error."""
+    context = browser.new_context(locale="fi-FI")
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _cut_off(m.text) else None)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
 def _log_in(page, base: str, email: str) -> None:
     from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
 
