@@ -340,12 +340,15 @@ def test_articles_queued_before_the_upgrade_reach_every_server(empty_database: s
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0006")
-    with Session(engine) as old:  # rows as the old code left them (articles unchanged since 0006)
+    with Session(engine) as old:  # rows as the old code left them (only the columns revision 0006 has)
         category = Category(slug="yleinen", names={"fi": "Yleinen"}, descriptions={})
-        old.add_all([Article(id=1, slug="toimitusajat", language="fi", title="Toimitusajat", body=DELIVERY["body"],
-                             category=category, tags=[], status=ArticleStatus.PUBLISHED),
-                     Article(id=2, slug="maksutavat", language="fi", title="Maksutavat", body=PAYMENT["body"],
-                             category=category, tags=[], status=ArticleStatus.DRAFT)])
+        old.add(category)
+        old.flush()
+        old.execute(Article.__table__.insert(), [
+            dict(id=1, slug="toimitusajat", language="fi", title="Toimitusajat", body=DELIVERY["body"],
+                 category_id=category.id, tags=[], status=ArticleStatus.PUBLISHED),
+            dict(id=2, slug="maksutavat", language="fi", title="Maksutavat", body=PAYMENT["body"],
+                 category_id=category.id, tags=[], status=ArticleStatus.DRAFT)])
         old.commit()
         old.execute(text("INSERT INTO index_outbox (article_id, queued_at) VALUES "
                          "(1, '2026-11-20 10:00:00'), (2, '2026-11-20 10:00:01')"))
