@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.servers import Instance, gunicorn, postgres_server, prepare_instance
+from tests.fixtures.servers import Instance, gunicorn, postgres_server, prepare_instance
 from tests.stress.datafiles import articles_file
 
 KINDS = ("home", "search", "article", "as_you_type")

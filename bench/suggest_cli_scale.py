@@ -235,7 +235,7 @@ def main():
     p.add_argument("--timeout", type=int, default=3600, help="per command, seconds")
     p.add_argument("--keep", action="store_true", help="keep the temporary instances")
     p.add_argument("--postgres", action="store_true",
-                   help="a throwaway PostgreSQL cluster (tests/servers.py), one database per size, instead of SQLite")
+                   help="a throwaway PostgreSQL cluster (tests/fixtures/servers.py), one database per size, instead of SQLite")
     args = p.parse_args()
     as_of = datetime.fromisoformat(args.as_of)
     if as_of.tzinfo is None:
@@ -243,7 +243,7 @@ def main():
     load_before = loadavg()
     if args.postgres:
         sys.path.insert(0, os.path.join(HERE, ".."))
-        from tests.servers import postgres_server
+        from tests.fixtures.servers import postgres_server
 
         with postgres_server() as pg:
             results = [bench_size(args.neuvo, n, as_of, args.seed, args.timeout, args.keep,

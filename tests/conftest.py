@@ -28,7 +28,7 @@ DEFAULT_BACKEND = {"sqlite": "sqlite", "postgresql": "postgres"}.get(TEST_DATABA
 DEMO_DATABASE = "neuvo_demo"
 
 # The session's PostgreSQL cluster and its databases; the multi-server fixtures; Chromium.
-pytest_plugins = ("tests.postgres_fixtures", "tests.multinode_helpers", "tests.browser_fixtures")
+pytest_plugins = ("tests.fixtures.postgres_fixtures", "tests.fixtures.multinode_helpers", "tests.fixtures.browser_fixtures")
 
 
 # Hypothesis: "ci" (set by .ci/run through NEUVO_HYPOTHESIS_PROFILE, or by a CI service's CI
@@ -277,8 +277,8 @@ def translated(app, message: str, language: str = "fi", **values) -> str:
 def make_staff(app):
     """Factory: a user with ``role``; returns the e-mail address (the editor tests' password)."""
     from kb.models import Role
-    from tests.auth_helpers import create_account
-    from tests.editor_helpers import PASSWORD
+    from tests.support.auth_helpers import create_account
+    from tests.support.editor_helpers import PASSWORD
 
     def make(role: Role = Role.EDITOR, email: str | None = None) -> str:
         email = email or f"{role.value}@tupa.example"
@@ -291,8 +291,8 @@ def make_staff(app):
 def editor(client, make_staff):
     """The test client, logged in as an editor through the log-in form."""
     from kb.models import Role
-    from tests.auth_helpers import log_in
-    from tests.editor_helpers import PASSWORD
+    from tests.support.auth_helpers import log_in
+    from tests.support.editor_helpers import PASSWORD
 
     response = log_in(client, make_staff(Role.EDITOR), PASSWORD)
     assert response.status_code == 302
@@ -303,8 +303,8 @@ def editor(client, make_staff):
 def make_user(app):
     """Factory: a committed user of ``role``; returns the id (the agent tests' password)."""
     from kb.models import Role
-    from tests.agent_helpers import PASSWORD
-    from tests.auth_helpers import create_account
+    from tests.support.agent_helpers import PASSWORD
+    from tests.support.auth_helpers import create_account
 
     def make(email: str, role: Role = Role.AGENT, *, name: str = "") -> int:
         return create_account(app, email, role, password=PASSWORD, name=name)
@@ -313,8 +313,8 @@ def make_user(app):
 
 @pytest.fixture
 def make_customer(app):
-    """Factory: a committed customer (defaults: tests.auth_helpers.EMAIL and PASSWORD, Finnish); returns the id."""
-    from tests.auth_helpers import customer_factory
+    """Factory: a committed customer (defaults: tests.support.auth_helpers.EMAIL and PASSWORD, Finnish); returns the id."""
+    from tests.support.auth_helpers import customer_factory
 
     return customer_factory(app)
 
@@ -326,7 +326,7 @@ def make_ticket(app):
 
     from kb.models import Ticket
     from kb.models.shop import ChannelKind
-    from tests.agent_helpers import CUSTOMER
+    from tests.support.agent_helpers import CUSTOMER
 
     counter = iter(range(1, 10_000))
 
@@ -348,7 +348,7 @@ def make_ticket(app):
 @pytest.fixture
 def agent(app, client, make_user):
     """A logged-in agent (Liisa); returns her id."""
-    from tests.agent_helpers import sign_in
+    from tests.support.agent_helpers import sign_in
 
     user_id = make_user("liisa@tupa.example", name="Liisa")
     sign_in(client, "liisa@tupa.example")

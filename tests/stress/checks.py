@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, text
 
 from kb.services.mail.transport import read_outbox
-from tests.servers import Instance, PostgresServer
+from tests.fixtures.servers import Instance, PostgresServer
 
 
 def rows(instance: Instance, sql: str, **params: Any) -> list[tuple]:

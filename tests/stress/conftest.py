@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import (
+from tests.fixtures.servers import (
     Instance,
     PostgresServer,
     ServerUnavailable,

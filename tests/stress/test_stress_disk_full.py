@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.servers import Gunicorn, Instance, gunicorn, wait_until
+from tests.fixtures.servers import Gunicorn, Instance, gunicorn, wait_until
 from tests.stress.checks import assert_index_matches_database, rows, scalar
 from tests.stress.web import Browser
 

@@ -26,7 +26,7 @@ from urllib.parse import quote_plus
 import pytest
 
 from bench.load import KINDS, Article, page_mix, published_articles, run_load
-from tests.servers import Gunicorn, Instance, gunicorn, wait_until
+from tests.fixtures.servers import Gunicorn, Instance, gunicorn, wait_until
 from tests.stress.checks import assert_index_matches_database
 from tests.stress.web import Browser
 

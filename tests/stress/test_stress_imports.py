@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Instance, PostgresServer, wait_until
+from tests.fixtures.servers import Instance, PostgresServer, wait_until
 from tests.stress.checks import rows, write_in_progress
 from tests.stress.datafiles import articles_file, inquiries_file, orders_file
 

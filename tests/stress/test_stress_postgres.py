@@ -25,7 +25,7 @@ from bench.load import (
     published_articles,
     run_load,
 )
-from tests.servers import Gunicorn, Instance, PostgresServer, gunicorn, wait_until
+from tests.fixtures.servers import Gunicorn, Instance, PostgresServer, gunicorn, wait_until
 from tests.stress.checks import (
     assert_index_matches_database,
     blocked_client_ports,
@@ -227,7 +227,7 @@ def test_database_outage_answers_503_and_the_app_recovers_without_a_restart(pg_s
 def test_unreachable_database_is_a_503_page_in_process(tmp_path: Path) -> None:
     """Without any server: the error page for a database that refuses connections (no gunicorn needed)."""
     from kb import create_app
-    from tests.servers import free_port
+    from tests.fixtures.servers import free_port
 
     app = create_app({"TESTING": True, "ENV": "testing", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
                       "DATABASE_URL": f"postgresql+psycopg://neuvo@127.0.0.1:{free_port()}/none",

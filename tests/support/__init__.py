@@ -1,0 +1,1 @@
+"""What test modules share: accounts and log-in, orders, forms and HTML readers, hostile input."""
