@@ -105,3 +105,33 @@ def test_linked_answer_goes_in_at_the_cursor_above_the_sign_off(page, live_serve
     value = reply.input_value()
     assert value.index("Hei,") < value.index(third) < value.index("kiitos viestistäsi")
     assert page.locator("#reply-linked").input_value().count(",") == 2
+
+
+#: Tab from the last control of the conversation column into the side column: the focused control,
+#: and how far the page scrolled to show it (negative: back up the page).
+TAB_INTO_SIDE = """() => {
+  const main = document.querySelector('.article-layout > :first-child');
+  const controls = Array.from(main.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea'))
+    .filter(el => el.offsetParent !== null);
+  const last = controls[controls.length - 1];
+  last.scrollIntoView({block: 'end'});
+  last.focus();
+  return {before: window.scrollY, label: last.outerHTML.slice(0, 60)};
+}"""
+
+
+def test_tabbing_into_the_ticket_side_column_does_not_jump_up_the_page(page, live_server: str) -> None:  # noqa: F811
+    """The side column (customer, order, suggested articles) comes after the conversation in the page, and
+    stays beside it while the agent scrolls: reaching it with Tab never scrolls the page back to the top."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)
+    page.goto(live_server + "/agent/?view=all&language=fi")
+    page.locator("table.inbox tbody tr a").first.click()
+    page.wait_for_url("**/agent/tickets/*")
+    start = page.evaluate(TAB_INTO_SIDE)
+    assert start["before"] > 200  # the conversation is longer than the window: the test means something
+    page.keyboard.press("Tab")
+    focused_in_side = page.evaluate("() => !!document.activeElement.closest('.article-layout > aside')")
+    after = page.evaluate("() => window.scrollY")
+    assert focused_in_side, start["label"]
+    assert after >= start["before"] - 5, (start, after)
