@@ -17,8 +17,7 @@ from kb.services.orders import order_access
 from tests.conftest import _config
 from tests.support.html_forms import csrf_token
 from tests.fixtures.mail_helpers import sent_mail
-from tests.support.order_helpers import open_order_link, order_link
-from tests.support.order_helpers import track
+from tests.support.order_helpers import open_order_link, order_link, track
 
 NEW_ADDRESS = {"name": "Mallory", "street": "Huijarinkatu 1", "postal_code": "00100", "city": "Helsinki",
                "country": "FI", "phone": "040 000 0000"}

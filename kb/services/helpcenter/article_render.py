@@ -32,10 +32,15 @@ def rendering_key(body: str) -> str:
 
 
 def render_article(article: Article) -> None:
-    """Render and sanitise the article's body into its stored HTML and text (call after setting the body)."""
+    """Render and sanitise the article's body into its stored HTML and text (call after setting the body).
+
+    A body already rendered by this renderer is left as it is (a re-import of unchanged articles).
+    """
+    key = rendering_key(article.body or "")
+    if article.rendered_from == key and article.body_html is not None and article.body_text is not None:
+        return
     html = str(render_markdown(article.body or ""))
-    article.body_html, article.body_text = html, html_text(html)
-    article.rendered_from = rendering_key(article.body or "")
+    article.body_html, article.body_text, article.rendered_from = html, html_text(html), key
 
 
 def is_fresh(article: Article) -> bool:

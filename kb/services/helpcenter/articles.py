@@ -85,7 +85,7 @@ def articles_in_category(session: Session, category: Category, language: str) ->
                                            Article.category_id, Article.status, Article.view_count,
                                            Article.body, Article.body_text, Article.rendered_from))
         .where(Article.category_id == category.id, Article.language == language,
-                              Article.status == ArticleStatus.PUBLISHED)
+               Article.status == ArticleStatus.PUBLISHED)
         .order_by(Article.view_count.desc(), Article.title)
     ))
 

@@ -7,12 +7,14 @@ sanitised HTML, never from the Markdown source: what a ``<script>`` or an HTML
 comment holds is never shown.
 
 Articles store both at save (:mod:`kb.services.helpcenter.article_render`), tagged with
-:data:`RENDERER`; bump :data:`RENDER_VERSION` whenever the output of
-:func:`render_markdown` or :func:`html_text` changes, so stored renderings are
-refreshed (``neuvo init``, ``neuvo reindex``; read as stale until then).
+:data:`RENDERER`, which changes by itself with the extensions, the allow-lists and
+the libraries' versions; bump :data:`RENDER_VERSION` when code here changes the
+output of :func:`render_markdown` or :func:`html_text`. Stored renderings of
+another renderer are never served, and ``neuvo init`` / ``neuvo reindex`` refresh them.
 """
 from __future__ import annotations
 
+import hashlib
 from html.parser import HTMLParser
 
 import markdown
@@ -35,10 +37,14 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 _EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code"]
 
-#: Bumped whenever this module's output changes for the same Markdown.
+#: Bumped whenever this module's code changes its output for the same Markdown (the settings
+#: above and the libraries' versions are part of :data:`RENDERER` by themselves).
 RENDER_VERSION = 3
-#: Stored beside each article's rendering: this module's version and the libraries that shape the output.
-RENDERER = f"{RENDER_VERSION}/markdown-{markdown.__version__}/nh3-{getattr(nh3, '__version__', '?')}"
+_SETTINGS = repr((sorted(_EXTENSIONS), sorted(ALLOWED_TAGS), sorted((tag, sorted(names)) for tag, names
+                  in ALLOWED_ATTRIBUTES.items()), sorted(URL_SCHEMES)))
+#: Stored beside each article's rendering: this module's version, its settings and the libraries that shape the output.
+RENDERER = (f"{RENDER_VERSION}/markdown-{markdown.__version__}/nh3-{getattr(nh3, '__version__', '?')}/"
+            f"{hashlib.sha256(_SETTINGS.encode()).hexdigest()[:8]}")
 
 #: Elements that end a run of words: their boundaries become a space in plain text.
 _BLOCKS = frozenset({
