@@ -153,7 +153,7 @@ def test_demo_refuses_to_mix_into_a_shops_own_content(app, runner, create_articl
     assert article_count(app) == 1
 
 
-@pytest.mark.timeout(600)  # four whole runs of the installed script, two of them loading the demo shop
+@pytest.mark.timeout(600)  # five runs of the installed script, two of them loading the demo shop
 def test_installed_script_init_twice_demo_and_reset(tmp_path: Path, new_database) -> None:
     instance = tmp_path / "inst"
     url = new_database(instance, migrated=False)
