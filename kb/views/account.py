@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    session as flask_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -49,13 +49,20 @@ def _window(order: Order) -> dict:
                                                                    timezone=current_app.config["TIMEZONE"])}
 
 
-def _counts_against_the_limit(response: Response) -> bool:
-    """A malformed order number is a typo, not a guess: it does not use up the visitor's attempts."""
-    return not g.get("malformed_order_number", False)
+def _malformed_number() -> bool:
+    """A malformed order number is a typo, not a guess: exempt from the visitor's attempts (it looks nothing
+    up). Decided before the limit is counted, so well-formed guesses stay counted atomically across workers."""
+    if request.method != "POST":
+        return False
+    try:
+        order_rules.normalise_order_number(request.form.get("number", "")[:200])
+    except InvalidInput:
+        return True
+    return False
 
 
 @bp.route("/<lang>/tilaus/seuranta", methods=["GET", "POST"])
-@limiter.limit("10 per 10 minutes", methods=["POST"], deduct_when=_counts_against_the_limit)
+@limiter.limit("10 per 10 minutes", methods=["POST"], exempt_when=_malformed_number)
 def track(lang: str):  # type: ignore[no-untyped-def]
     """Guests find their order by order number and e-mail (no hint which one was wrong)."""
     if lang not in current_app.config["LANGUAGES"]:
@@ -70,7 +77,6 @@ def track(lang: str):  # type: ignore[no-untyped-def]
             number = order_rules.normalise_order_number(request.form.get("number", "")[:200])
         except InvalidInput:
             number = None
-            g.malformed_order_number = True
             error = _("That does not look like an order number. You find it in your order confirmation, for "
                       "example 102383.")
         if number is not None:
@@ -223,14 +229,14 @@ def register_return(number: str):  # type: ignore[no-untyped-def]
     from kb.mailing.return_mail import queue_return_mail
 
     found = viewer_order(number)
-    if not order_links.may_change(found):
+    blocked = _return_blocker(found)
+    if blocked is None and not order_links.may_change(found):  # why it cannot be returned needs no link
         return order_links.ask_for_link(found, action="return")
     db = session()
     available = return_rules.returnable_quantities(db, found)
     errors: dict[str, str] = {}
     lang = _lang()
     complaints = help_article(db, "complaints", lang)
-    blocked = _return_blocker(found)
     if blocked is None and request.method == "POST":
         lines = {}
         for line in found.lines:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from kb.db import session
+from kb.db import commit, session, utcnow
 from kb.models import Ticket
 from tests.fixtures.browser_fixtures import browser_log_in as log_in
 
@@ -62,7 +62,10 @@ def test_agent_and_customer_see_the_new_text_first_and_open_the_quote(page, live
     path.write_text(REPLY, encoding="utf-8")
     assert demo_app.test_cli_runner().invoke(args=["import", "email", str(path)]).exit_code == 0
     with demo_app.app_context():
-        ticket_id = session().scalar(select(Ticket.id).where(Ticket.external_id == "browser-reply-1@mail.example.com"))
+        ticket = session().scalar(select(Ticket).where(Ticket.external_id == "browser-reply-1@mail.example.com"))
+        ticket_id = ticket.id
+        ticket.sender_confirmed_at = utcnow()  # she opened the acknowledgement's link: the mail is hers
+        commit()
     page.set_viewport_size({"width": 390, "height": 844})
 
     log_in(page, live_server, "agent@tupa.example", DEMO_STAFF_PASSWORD)

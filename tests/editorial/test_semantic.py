@@ -258,6 +258,7 @@ def demo_runner(demo_semantic: Path, tmp_path: Path):
     database(app).dispose()
 
 
+@pytest.mark.timeout(900)  # the first one builds demo_semantic: every demo text embedded once
 def test_demo_shouted_late_order_is_never_confidently_the_confirmation_article(demo_runner) -> None:
     result = demo_runner.invoke(args=["suggest", "attach", "--text", "MIKSI TILAUS EI OLE VIELÄ TULLUT!!!!", "--json"])
     assert result.exit_code == 0, result.output
@@ -265,6 +266,7 @@ def test_demo_shouted_late_order_is_never_confidently_the_confirmation_article(d
     assert not (answer["confident"] and answer["suggestions"][0]["slug"] == "tilausvahvistus-ei-tullut")
 
 
+@pytest.mark.timeout(900)  # the first one builds demo_semantic: every demo text embedded once
 def test_demo_gaps_join_languages_and_searches(demo_runner) -> None:
     result = demo_runner.invoke(args=["suggest", "gaps", "--json"])
     assert result.exit_code == 0, result.output

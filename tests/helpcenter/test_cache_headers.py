@@ -18,14 +18,15 @@ from kb.models import (Article, ArticleRevision, Attachment, Channel, ChannelKin
 from tests.support.auth_helpers import PASSWORD, create_account, sign_in
 from tests.support.route_helpers import fill
 
-PRIVATE = {"account", "auth", "two_step", "my_data", "sessions", "inquiries", "contact", "agent", "editor",
+PRIVATE = {"account", "order_links", "auth", "two_step", "my_data", "sessions", "inquiries", "contact", "agent", "editor",
            "admin"}
 SHARED = {"help", "api", "api_shop", "static", "root", "favicon"}
 #: Private GET pages that answer no page of their own here (the header is checked all the same):
 #: links with a one-time mailed token (a made-up one gets 404), the second log-in step and the
 #: contact form's confirmation (only in the middle of their flows), and redirects to a sub-page.
 NOT_A_PAGE_HERE = {"auth.reset_password", "auth.verify_email", "contact.survey", "contact.solved",
-                   "two_step.verify", "contact.sent", "contact.open_article", "editor.home", "admin.index"}
+                   "two_step.verify", "contact.sent", "contact.open_article", "editor.home", "admin.index",
+                   "contact.confirm_sender", "order_links.open_link"}
 QUERY = {"admin.dashboard_csv": "?table=summary"}
 CUSTOMER = "aino@example.com"
 
@@ -62,6 +63,7 @@ def everyone(app, create_order, create_article, make_ticket) -> tuple[dict, dict
         message.attachments = [Attachment(filename="kuitti.pdf", content_type="application/pdf", size=4,
                                           data=b"%PDF")]
         db.add(message)
+        db.get(Ticket, ticket_id).sender_confirmed_at = utcnow()  # proven: it shows in the customer's My messages
         revision = ArticleRevision(article_id=article_id, title="Toimitusajat", body="x", status="published")
         channel = Channel(kind=ChannelKind.EMAIL, labels={"fi": "Sähköposti"})
         db.add_all([revision, channel])

@@ -40,6 +40,8 @@ def test_a_linked_answer_is_whole_sentences_without_a_space_before_punctuation()
 
 
 def demo_ticket(demo_app, demo_client) -> int:
+    """Aino's inquiry, sent from the contact form while logged in (so it is hers in My messages too)."""
+    assert log_in(demo_client, "aino.virtanen@example.com", "demo-asiakas-2026").status_code == 302
     page = demo_client.get("/yhteydenotto").get_data(as_text=True)
     assert demo_client.post("/yhteydenotto", data={
         "csrf_token": csrf_token(page), "inquiry_type": "delivery", "name": "Aino Virtanen",

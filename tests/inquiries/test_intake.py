@@ -99,12 +99,12 @@ def test_expected_response_reads_recent_first_responses_of_the_channel(app) -> N
 
 @pytest.mark.parametrize("estimate,expected", [
     (ResponseEstimate(True, None, 2, at(2026, 11, 24, 12), STATED, 9),
-     "Customer service is open now. We usually answer within about 2 working hours, by about Tuesday 12:00 PM."),
+     "Customer service is open now. We usually answer within about 2 working hours, by about Tuesday 12:00."),
     (ResponseEstimate(False, at(2026, 11, 30, 9), 2, at(2026, 11, 30, 11), STATED, 9),
-     "Customer service is closed now. We open Monday 9:00 AM and answer by about Monday 11:00 AM."),
+     "Customer service is closed now. We open Monday 09:00 and answer by about Monday 11:00."),
     (ResponseEstimate(True, None, None, None, STATED, 2), f"Customer service is open now. {STATED}"),
     (ResponseEstimate(False, at(2026, 11, 30, 9), None, None, STATED, 2),
-     f"Customer service is closed now; we open Monday 9:00 AM. {STATED}"),
+     f"Customer service is closed now; we open Monday 09:00. {STATED}"),
 ])
 def test_wording_differs_in_and_out_of_office_hours(app, estimate: ResponseEstimate, expected: str) -> None:
     with app.test_request_context(), force_locale("en"):

@@ -15,7 +15,7 @@ from kb.services.shop.channels import set_setting
 from tests.support.agent_helpers import sign_in
 from tests.conftest import both_backends, translated
 from tests.support.html_forms import csrf_token
-from tests.support.order_helpers import track
+from tests.support.order_helpers import open_order_link, track
 
 RETURN_ADDRESS = "Tupa Koti Oy / Palautukset\nVarastotie 5\n01510 Vantaa"
 
@@ -42,6 +42,7 @@ def returns_count(app) -> int:
 def test_an_undelivered_order_says_why_it_cannot_be_returned(app, client, create_order) -> None:
     number = create_order(status="shipped")
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     r = client.get(f"/tilaus/{number}/palautus")
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and 'name="qty-' not in page and 'name="reason"' not in page
@@ -59,6 +60,7 @@ def test_a_faulty_product_points_to_the_complaint_route(app, client, create_orde
         commit()
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     r = post_return(client, number, reason="faulty")
     page = r.get_data(as_text=True)
     assert r.status_code == 400 and returns_count(app) == 0
@@ -80,6 +82,7 @@ def test_an_exchange_asks_what_the_customer_wants_instead(app, client, create_or
                                                           make_user) -> None:
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     page, _ = return_form(client, number)
     assert '<label for="exchange_for">' in page
     r = post_return(client, number, resolution="exchange", exchange_for="  ")
@@ -102,6 +105,7 @@ def test_an_exchange_asks_what_the_customer_wants_instead(app, client, create_or
 def test_a_refund_keeps_no_exchange_wish(app, client, create_order) -> None:
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     assert post_return(client, number, resolution="refund", exchange_for="jotain").status_code == 302
     with app.app_context():
         assert session().scalar(select(Return.exchange_for)) == ""
@@ -140,6 +144,7 @@ def test_printable_instructions_carry_the_return_address(app, client, create_ord
         commit()
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     r = post_return(client, number)
     rma = r.headers["Location"].rsplit("/", 1)[1]
     label = client.get(f"/palautus/{rma}/ohje").get_data(as_text=True)
@@ -154,6 +159,7 @@ def test_the_return_address_falls_back_to_the_shop_address(app, client, create_o
         commit()
     number = create_order()
     track(client, number, "aino@example.com")
+    open_order_link(app, client, number)
     rma = post_return(client, number).headers["Location"].rsplit("/", 1)[1]
     label = client.get(f"/palautus/{rma}/ohje").get_data(as_text=True)
     assert "<address>Tupa Koti Oy<br>Esimerkkikatu 12<br>33100 Tampere</address>" in label

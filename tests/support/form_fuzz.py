@@ -90,7 +90,8 @@ class Ids:
         from kb.models import ChannelKind, Ticket
         with self.app.app_context():
             ticket = Ticket(external_id="FUZZ-1", channel=ChannelKind.FORM, subject="Kysymys", body="Missä paketti?",
-                            language="fi", customer_email=CUSTOMER, created_at=utcnow(), updated_at=utcnow())
+                            language="fi", customer_email=CUSTOMER, created_at=utcnow(), updated_at=utcnow(),
+                            sender_confirmed_at=utcnow())
             session().add(ticket)
             commit()
             return ticket.external_id

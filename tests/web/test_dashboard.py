@@ -398,7 +398,7 @@ def test_a_bad_period_is_explained_in_the_readers_language(app, path) -> None:
     """No English service message on a Finnish page: the field's error is a Finnish sentence."""
     from tests.conftest import translated
 
-    make_staff(app, "manager@example.fi", Role.MANAGER, language="fi")
+    create_account(app, "manager@example.fi", Role.MANAGER, language="fi")
     client = app.test_client()
     log_in(client, "manager@example.fi")
     html = client.get(f"{path}?table=summary&from=03.03.2026").get_data(as_text=True)
