@@ -121,6 +121,7 @@ def test_registering_mails_the_rma_and_instructions_once_in_the_customers_langua
     page = client.get("/sv/tilaus/seuranta").get_data(as_text=True)  # the customer reads the site in Swedish
     client.post("/sv/tilaus/seuranta", data={"number": number, "email": "aino@example.com",
                                              "csrf_token": csrf_token(page)})
+    open_order_link(app, client, number)
     page, line_id = return_form(client, number)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
     data = {"csrf_token": csrf_token(page), "idempotency_key": key, f"qty-{line_id}": "1",

@@ -17,10 +17,10 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
-              database_url: str | None = None) -> subprocess.CompletedProcess:
+              database_url: str | None = None, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
-    env.update(NEUVO_INSTANCE_PATH=str(instance))
+    env.update(NEUVO_INSTANCE_PATH=str(instance), **(env_extra or {}))
     if database_url is not None:
         env.update(NEUVO_DATABASE_URL=database_url)
     return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300,
