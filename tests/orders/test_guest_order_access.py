@@ -43,6 +43,10 @@ def test_a_guest_who_found_an_order_sees_it_but_changes_it_only_through_the_mail
     r = client.post(f"/tilaus/{number}/peru", data={"confirm": "yes", "version": "1", "csrf_token": token})
     assert r.status_code == 302
     returns = client.get(f"/tilaus/{number}/palautus").get_data(as_text=True)
+    assert 'name="idempotency_key"' not in returns  # not delivered yet: it says why, and nothing can be sent
+    delivered = create_order(delivered_days_ago=2)  # returnable: the form waits for the mailed link
+    assert track(client, delivered, "aino@example.com").status_code == 302
+    returns = client.get(f"/tilaus/{delivered}/palautus").get_data(as_text=True)
     assert "data-order-link" in returns and 'name="idempotency_key"' not in returns
     order = order_of(app, number)
     assert order.shipping_address["street"] == "Hämeenkatu 1" and order.status.value == "paid"
