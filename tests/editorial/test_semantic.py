@@ -22,7 +22,7 @@ from suggest import ArticleMatcher, ArticleText, GapMiner, InquiryText
 from suggest.gaps import merge_across_languages
 from suggest.semantic import (EncoderUnavailable, article_input, embed, encoder_input, forget_loaded, load_encoder,
                               text_key)
-from tests.conftest import _config
+from tests.conftest import DEFAULT_BACKEND, DEMO_DATABASE, _config
 from tests.support.cli_helpers import write_jsonl
 from tests.support.suggest_helpers import AS_OF, ARTICLES, inquiries
 
@@ -233,13 +233,23 @@ def test_shouting_is_read_as_words() -> None:
 
 # ---------- the demo shop
 
+#: The template database of the embedded demo shop when the tests run on PostgreSQL.
+SEMANTIC_DEMO_DATABASE = "neuvo_demo_semantic"
+
+
 @pytest.fixture(scope="session")
-def demo_semantic(tmp_path_factory: pytest.TempPathFactory, demo_template: Path, encoder) -> Path:
-    """A copy of the demo shop with every text embedded and the suggester refitted (built once)."""
+def demo_semantic(tmp_path_factory: pytest.TempPathFactory, demo_template: Path, encoder,
+                  request: pytest.FixtureRequest) -> Path:
+    """A copy of the demo shop with every text embedded and the suggester refitted (built once), on the
+    run's database: its folder, and on PostgreSQL the template database ``SEMANTIC_DEMO_DATABASE``."""
     instance = tmp_path_factory.mktemp("demo-semantic")
     shutil.rmtree(instance)
     shutil.copytree(demo_template, instance)
-    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    if DEFAULT_BACKEND == "postgres":
+        url = request.getfixturevalue("postgres_databases").create(SEMANTIC_DEMO_DATABASE, template=DEMO_DATABASE)
+    else:
+        url = f"sqlite:///{instance / 'neuvo.db'}"
+    app = create_app(_config(instance, url))
     with app.app_context():
         embed_missing(session(), encoder)
         commit()
@@ -250,10 +260,14 @@ def demo_semantic(tmp_path_factory: pytest.TempPathFactory, demo_template: Path,
 
 
 @pytest.fixture
-def demo_runner(demo_semantic: Path, tmp_path: Path):
+def demo_runner(demo_semantic: Path, tmp_path: Path, request: pytest.FixtureRequest):
     instance = tmp_path / "instance"
     shutil.copytree(demo_semantic, instance)
-    app = create_app(_config(instance, f"sqlite:///{instance / 'neuvo.db'}"))
+    if DEFAULT_BACKEND == "postgres":
+        url = request.getfixturevalue("throwaway_postgres")(SEMANTIC_DEMO_DATABASE)
+    else:
+        url = f"sqlite:///{instance / 'neuvo.db'}"
+    app = create_app(_config(instance, url))
     yield app.test_cli_runner()
     database(app).dispose()
 
