@@ -119,6 +119,22 @@ def test_vectors_are_stored_once_and_a_changed_article_gets_a_new_one(app, runne
         assert embed_missing(session(), encoder) == 0
 
 
+def test_a_vector_another_process_stored_meanwhile_is_kept_not_an_error(app, encoder, monkeypatch) -> None:
+    """An import and a reindex may embed the same new text at once: the second store must not fail."""
+    from kb.services.editorial import text_vectors
+
+    text = "Voiko tilaukseen vielä lisätä tuotteen?"
+    with app.app_context():
+        first = text_vectors.ensure_vectors(session(), encoder, [text])
+        commit()
+        # the other process looked before this one committed: it found nothing and embeds again
+        monkeypatch.setattr(text_vectors, "lookup", lambda *_args: {})
+        second = text_vectors.ensure_vectors(session(), encoder, [text])
+        commit()
+        assert np.allclose(first, second)
+        assert session().query(TextVector).filter_by(key=text_key(text, encoder.name)).count() == 1
+
+
 def test_imported_inquiries_are_embedded_and_the_model_uses_them(app, runner, tmp_path: Path, encoder) -> None:
     assert runner.invoke(args=["import", "articles", str(write_jsonl(tmp_path / "a.jsonl", ARTICLES))]).exit_code == 0
     rows = [{k: v for k, v in r.items() if k != "_topic"} for r in inquiries()]

@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kb.models import Article, ArticleStatus, TextVector, Ticket
@@ -79,13 +80,23 @@ def ensure_vectors(session: Session, encoder: Encoder, texts: Sequence[str], *, 
             rows.append({"key": text_key(text, encoder.name), "encoder": encoder.name, "vector": half.tobytes(),
                          **({"created_at": now} if now is not None else {})})
         if store:
-            for chunk in batched(rows):
-                session.execute(insert(TextVector), chunk)
-            session.flush()
+            _store(session, rows)
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     for i, text in enumerate(texts):
         out[i] = found[text_key(text, encoder.name)]
     return out
+
+
+def _store(session: Session, rows: list[dict]) -> None:
+    """Insert vector rows, leaving any that another process stored meanwhile (an import beside a reindex).
+
+    The key is a hash of the text and the encoder, so a row already there holds the same vector.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](TextVector)
+    for chunk in batched(rows):
+        session.execute(statement.on_conflict_do_nothing(index_elements=[TextVector.key]), chunk)
+    session.flush()
 
 
 def stored_matrix(session: Session, encoder: Encoder, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
