@@ -58,13 +58,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.db)
 
 
+#: The sentence encoder is off in tests unless a test is marked ``semantic``: embedding costs
+#: tens to hundreds of milliseconds per text on two cores (about 45 s for the demo shop), and
+#: only the semantic tests (tests/editorial/test_semantic.py, the first-run path of README
+#: command 1) are about what it changes. Everything else is the TF-IDF path, which the product
+#: also takes when the encoder is off or cannot load.
+ENCODER_SETTING = "NEUVO_SUGGEST_SEMANTIC"
+
+
+def semantic_mode(request: pytest.FixtureRequest) -> str:
+    """``auto`` (the product's default) for a test marked ``semantic``, else ``off``."""
+    return "auto" if request.node.get_closest_marker("semantic") else "off"
+
+
+@pytest.fixture(autouse=True)
+def _encoder_setting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder setting of :func:`semantic_mode` for apps and for the commands and servers tests start."""
+    monkeypatch.setenv(ENCODER_SETTING, semantic_mode(request))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"test database: {TEST_DATABASE} (NEUVO_TEST_DATABASE)",
             f"hypothesis profile: {HYPOTHESIS_PROFILE} (NEUVO_HYPOTHESIS_PROFILE)"]
 
 
-def _config(instance: Path, url: str) -> dict:
-    return {
+def _config(instance: Path, url: str, *, semantic: str = "off") -> dict:
+    return {"SUGGEST_SEMANTIC": semantic,
         "TESTING": True, "ENV": "testing", "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(instance),
         "DATABASE_URL": url, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
         # the same Argon2id code path at a test-friendly cost (production cost is tested in test_auth)
@@ -146,10 +165,10 @@ def new_database(backend: str, request: pytest.FixtureRequest) -> Callable[..., 
 
 
 @pytest.fixture
-def app(tmp_path: Path, new_database: Callable[..., str]):
+def app(tmp_path: Path, new_database: Callable[..., str], request: pytest.FixtureRequest):
     """An app on a fresh, migrated, empty database."""
     instance = tmp_path / "instance"
-    app = create_app(_config(instance, new_database(instance)))
+    app = create_app(_config(instance, new_database(instance), semantic=semantic_mode(request)))
     yield app
     database(app).dispose()
 
@@ -163,7 +182,7 @@ def demo_app(tmp_path: Path, demo_template: Path, request: pytest.FixtureRequest
         url = request.getfixturevalue("throwaway_postgres")(DEMO_DATABASE)
     else:
         url = f"sqlite:///{instance / 'neuvo.db'}"
-    app = create_app(_config(instance, url))
+    app = create_app(_config(instance, url, semantic=semantic_mode(request)))
     yield app
     database(app).dispose()
 

@@ -165,6 +165,7 @@ def test_neuvo_help_shows_only_neuvos_commands_and_run_names_its_port(tmp_path: 
     assert "--port" in run_help and "--host" in run_help
 
 
+@pytest.mark.semantic  # README command 1: the product's default, encoder included
 def test_demo_leaves_the_editors_suggested_articles_filled(app, runner, client, make_staff) -> None:
     from tests.support.editor_helpers import PASSWORD as EDITOR_PASSWORD
 

@@ -68,6 +68,7 @@ def majority_of(ids: list[str], report: dict) -> list[dict]:
 
 
 @both_backends
+@pytest.mark.semantic  # with the product's default encoder setting, no "semantic signal off" notice
 def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, shop, backend: str) -> None:
     with app.app_context():
         session().add(SearchLog(query="lahjapaketointi", language="fi", category=None, result_count=0,

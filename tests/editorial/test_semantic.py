@@ -28,6 +28,8 @@ from tests.support.suggest_helpers import AS_OF, ARTICLES, inquiries
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
+pytestmark = pytest.mark.semantic
+
 
 @pytest.fixture(scope="session")
 def encoder():
@@ -265,7 +267,7 @@ def demo_semantic(tmp_path_factory: pytest.TempPathFactory, demo_template: Path,
         url = request.getfixturevalue("postgres_databases").create(SEMANTIC_DEMO_DATABASE, template=DEMO_DATABASE)
     else:
         url = f"sqlite:///{instance / 'neuvo.db'}"
-    app = create_app(_config(instance, url))
+    app = create_app(_config(instance, url, semantic="auto"))
     with app.app_context():
         embed_missing(session(), encoder)
         commit()
@@ -283,7 +285,7 @@ def demo_runner(demo_semantic: Path, tmp_path: Path, request: pytest.FixtureRequ
         url = request.getfixturevalue("throwaway_postgres")(SEMANTIC_DEMO_DATABASE)
     else:
         url = f"sqlite:///{instance / 'neuvo.db'}"
-    app = create_app(_config(instance, url))
+    app = create_app(_config(instance, url, semantic="auto"))
     yield app.test_cli_runner()
     database(app).dispose()
 

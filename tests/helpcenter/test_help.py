@@ -49,6 +49,31 @@ def test_home_lists_categories_with_counts_popular_and_channels(demo_client, dem
     assert re.search(r"Avoinna nyt|Suljettu nyt", html)
 
 
+def test_home_channels_follow_the_clock_and_an_edit_at_once(demo_client, demo_app, monkeypatch) -> None:
+    """The contact block is kept rendered per process: the next minute or a changed channel still shows."""
+    from datetime import datetime, timezone
+
+    from kb.models import Channel, ChannelKind
+    from kb.db import commit
+
+    def chat(html: str) -> str:
+        return html.split('class="channel channel-chat"', 1)[1].split("</li>", 1)[0]
+
+    # Monday 7 December 2026 in Helsinki (UTC+2): 10.00, then 18.00; the demo chat is open 9-17 on weekdays
+    monkeypatch.setattr("kb.views.help.utcnow", lambda: datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc))
+    morning = chat(demo_client.get("/fi/").get_data(as_text=True))
+    assert "Avoinna nyt" in morning and "17.00" in morning and "9.00–17.00" in morning
+    monkeypatch.setattr("kb.views.help.utcnow", lambda: datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc))
+    evening = chat(demo_client.get("/fi/").get_data(as_text=True))
+    assert "Suljettu nyt" in evening and "avautuu tiistaina 9.00" in evening
+    with demo_app.app_context():
+        channel = session().scalar(select(Channel).where(Channel.kind == ChannelKind.CHAT))
+        channel.hours = {**channel.hours, "mon": [["08:00", "20:00"]]}
+        commit()
+    edited = chat(demo_client.get("/fi/").get_data(as_text=True))
+    assert "Avoinna nyt" in edited and "8.00–20.00" in edited
+
+
 def test_unknown_language_is_404(demo_client) -> None:
     assert demo_client.get("/de/").status_code == 404
 

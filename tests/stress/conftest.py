@@ -25,6 +25,12 @@ from tests.fixtures.servers import (
 HERE = Path(__file__).resolve().parent
 DEMO_DATABASE = "stress_demo"
 
+#: The stress instances run with the sentence encoder off: this suite is about serving and data
+#: safety under load, and on two cores the encoder (tens of ms per text) would turn each import
+#: and reindex here into minutes. Its vectors, including two processes storing the same one at
+#: once, are tested in tests/editorial/test_semantic.py; its cost is measured in bench/.
+SETTINGS = {"NEUVO_SUGGEST_SEMANTIC": "off"}
+
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """Collect the stress tests only when a path inside tests/stress was given."""
@@ -67,14 +73,14 @@ def pg() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> Instance:
     """The demo shop on SQLite, prepared once through `neuvo init` and `neuvo demo`."""
-    return prepare_instance(tmp_path_factory.mktemp("stress") / "sqlite-demo")
+    return prepare_instance(tmp_path_factory.mktemp("stress") / "sqlite-demo", settings=SETTINGS)
 
 
 @pytest.fixture(scope="session")
 def postgres_demo(pg: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Instance:
     """The demo shop on PostgreSQL (database ``stress_demo``, used as a template by copies)."""
     url = pg.create_database(DEMO_DATABASE)
-    return prepare_instance(tmp_path_factory.mktemp("stress") / "postgres-demo", url)
+    return prepare_instance(tmp_path_factory.mktemp("stress") / "postgres-demo", url, settings=SETTINGS)
 
 
 class DemoCopies:

@@ -19,7 +19,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
 def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
               database_url: str | None = None, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_") or k == "NEUVO_SUGGEST_SEMANTIC"}
     env.update(NEUVO_INSTANCE_PATH=str(instance), **(env_extra or {}))
     if database_url is not None:
         env.update(NEUVO_DATABASE_URL=database_url)
