@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     from kb import cli, db, security_log
     from kb.web import errors, extensions, http_cache, security, static_versions, template_i18n, templating
     from kb.services.helpcenter.kb_catalogue import Catalogue
+    from kb.web.fragments import FragmentCache
     from kb.services.editorial.suggestions import init_matchers
     from kb.services.helpcenter.search_index import init_search
     from kb.services.accounts.users import configure_hasher
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_secret: 
     init_search(app)
     init_matchers(app)
     app.extensions["neuvo_catalogue"] = Catalogue(float(app.config["CATALOGUE_SECONDS"]))
+    app.extensions["neuvo_fragments"] = FragmentCache()
     cli.init_app(app)
     configure_hasher(time_cost=app.config["PASSWORD_HASH_TIME_COST"],
                      memory_cost=app.config["PASSWORD_HASH_MEMORY_COST"])

@@ -13,6 +13,7 @@ from kb.services.editorial.feedback_comments import add_missing_note
 from kb.services.helpcenter.search_log import log_search, record_click
 from kb.services.helpcenter.search_correction import search_or_correct
 from kb.services.shop.channels import contact_channels
+from kb.web.fragments import FragmentCache
 from kb.web.templating import shop_name
 from kb.views.error_text import error_text
 from search import IndexUnavailable
@@ -64,11 +65,14 @@ def favicon():  # type: ignore[no-untyped-def]
 def home():  # type: ignore[no-untyped-def]
     """Search box, categories, most-read articles and contact channels."""
     db = session()
+    channels = contact_channels(db, now=utcnow(), timezone=current_app.config["TIMEZONE"], language=g.lang)
+    fragments: FragmentCache = current_app.extensions["neuvo_fragments"]
     return _render(
         "help/home.html",
         categories=kb_articles.categories_with_counts(db, g.lang),
         popular=kb_catalogue.most_viewed(_catalogue(), db, g.lang),
-        channels=contact_channels(db, now=utcnow(), timezone=current_app.config["TIMEZONE"], language=g.lang),
+        channels_html=fragments.render("help/_channels.html", (g.lang, tuple(c.shown(g.lang) for c in channels)),
+                                       channels=channels),
     )
 
 

@@ -1,7 +1,7 @@
 """Template helpers: shop name, language links, date formatting, Markdown."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from babel import Locale, dates as babel_dates, numbers as babel_numbers
@@ -101,6 +101,15 @@ def _clock(value: datetime) -> str:
     return babel_dates.format_time(_in_zone(value), "short", locale=format_locale())
 
 
+def hour_of_day(value: str) -> str:
+    """A stored opening time ("09:00") in the reader's locale ("9.00" in Finnish); anything else as it is."""
+    try:
+        parsed = time.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return babel_dates.format_time(parsed, "short", locale=format_locale())
+
+
 def weekday_clock(value: datetime) -> str:
     """Weekday and time, e.g. "maanantai 9.00"."""
     return f"{babel_dates.format_datetime(_in_zone(value), 'EEEE', locale=format_locale())} {_clock(value)}"
@@ -180,6 +189,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_tracking_url, "tracking_url")
     app.add_template_filter(_local_day, "local_day")
     app.add_template_filter(weekday_clock, "weekday_clock")
+    app.add_template_filter(hour_of_day, "hour_of_day")
     from kb.web.message_format import message_html
 
     app.add_template_filter(message_html, "message_html")

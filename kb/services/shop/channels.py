@@ -17,6 +17,13 @@ class ChannelState:
     status: OpenStatus
     special_note: str | None
 
+    def shown(self, language: str) -> tuple:
+        """Every value the contact block shows of this channel in ``language`` (a cache key)."""
+        c = self.channel
+        hours = tuple((day, tuple(tuple(span) for span in spans)) for day, spans in sorted(c.hours.items()))
+        return (c.id, c.kind.value, c.label(language), c.address, c.response_time(language), hours,
+                self.status, self.special_note)
+
 
 def special_days(session: Session, start: date) -> list[SpecialDay]:
     return list(session.scalars(select(SpecialDay).where(SpecialDay.day >= start).order_by(SpecialDay.day)))
