@@ -61,14 +61,15 @@ def send_queued_mail(*, limit: int = DEFAULT_LIMIT, now: datetime | None = None)
 
 
 def imap_configured() -> bool:
-    from kb.services.inquiries.email_intake import imap_configured as configured
+    from kb.services.inquiries.imap_mailbox import imap_configured as configured
 
     return configured(current_app.config)
 
 
 def poll_mailbox() -> PollResult:
     """Fetch unseen messages over IMAP (SSL) into tickets; marked seen once stored and committed."""
-    from kb.services.inquiries.email_intake import Mailbox, hold_intake_lock, parse_message
+    from kb.services.inquiries.email_intake import parse_message
+    from kb.services.inquiries.imap_mailbox import Mailbox, hold_intake_lock
 
     config = current_app.config
     mails, uids, skipped = [], [], []

@@ -21,7 +21,7 @@ from kb.db import commit, session, utcnow
 from kb.web.extensions import limiter, select_locale
 from kb.models import ChannelKind, Ticket
 from kb.web.security import visitor_id
-from kb.services.inquiries import customer_inquiries, intake, surveys
+from kb.services.inquiries import attachments, customer_inquiries, intake, surveys
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.accounts.users import normalise_email
 from kb.views.private import keep_private
@@ -135,16 +135,16 @@ def form():  # type: ignore[no-untyped-def]
                            max_megabytes=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)), status
 
 
-def _uploaded_files(form: ContactForm) -> list[intake.UploadedFile] | None:
+def _uploaded_files(form: ContactForm) -> list[attachments.UploadedFile] | None:
     """The checked attachments, or None after putting the reason on the field."""
     config = current_app.config
     limit = config["ATTACHMENT_MAX_BYTES"]
     chosen = [f for f in (form.attachments.data or []) if getattr(f, "filename", "")]
     try:
-        return intake.check_attachments(
+        return attachments.check_attachments(
             [(f.filename, f.stream.read(limit + 1)) for f in chosen], max_files=config["ATTACHMENT_MAX_FILES"],
             max_bytes=limit, allowed=config["ATTACHMENT_TYPES"])
-    except intake.AttachmentRefused as error:
+    except attachments.AttachmentRefused as error:
         messages = {
             "too_many": _("You can attach at most %(num)d files.", num=error.limit),
             "too_big": _("%(file)s is too big: each file may be at most %(num)d MB.", file=error.filename,

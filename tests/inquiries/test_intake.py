@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kb.db import commit, session, utcnow
 from kb.models import (ArticleEvent, ArticleEventKind, Channel, ChannelKind, Ticket, TicketStatus)
-from kb.services.inquiries import intake
+from kb.services.inquiries import attachments, intake
 from kb.services.errors import InvalidInput, NotFound
 from kb.services.inquiries.response_time import (ResponseEstimate, add_working_time, estimate_from, expected_response,
                                        working_seconds)
@@ -151,13 +151,13 @@ def test_flooding_flags_the_third_inquiry_within_half_an_hour(app) -> None:
     (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None), (b"<!doctype html><p>x", None), (b"MZ\x90\x00", None),
 ])
 def test_type_comes_from_the_bytes(data: bytes, kind: str | None) -> None:
-    assert intake.sniff_type(data) == kind
+    assert attachments.sniff_type(data) == kind
 
 
 def test_attachment_names_get_the_real_type_and_no_folders() -> None:
-    [file] = intake.check_attachments([("../../etc/kuva.html", PNG)])
+    [file] = attachments.check_attachments([("../../etc/kuva.html", PNG)])
     assert file.filename == "kuva.html.png" and file.content_type == "image/png"
-    assert intake.check_attachments([("kuitti.PDF", b"%PDF-1.4")])[0].filename == "kuitti.PDF"
+    assert attachments.check_attachments([("kuitti.PDF", b"%PDF-1.4")])[0].filename == "kuitti.PDF"
 
 
 @pytest.mark.parametrize("files,reason", [
@@ -167,8 +167,8 @@ def test_attachment_names_get_the_real_type_and_no_folders() -> None:
     ([("empty.png", b"")], "empty"),
 ])
 def test_refused_attachments(files: list, reason: str) -> None:
-    with pytest.raises(intake.AttachmentRefused) as caught:
-        intake.check_attachments(files)
+    with pytest.raises(attachments.AttachmentRefused) as caught:
+        attachments.check_attachments(files)
     assert caught.value.reason == reason and caught.value.field == "attachments"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from kb.db import session
 from kb.models import MessageKind, Ticket, TicketMessage
 from kb.models.shop import ChannelKind
-from kb.services.inquiries.email_intake import Mailbox
+from kb.services.inquiries.imap_mailbox import Mailbox
 from tests.conftest import both_backends
 from tests.fixtures.imap_helpers import ImapServer, dovecot, message
 from tests.fixtures.mail_helpers import queued

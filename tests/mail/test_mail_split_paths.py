@@ -115,7 +115,7 @@ def test_a_reply_through_the_pollers_path_is_stored_split(app) -> None:
 
 def test_neuvo_mail_poll_stores_the_split(app, runner, monkeypatch) -> None:
     """The real command, with only the IMAP connection replaced by a mailbox holding one reply."""
-    import kb.services.inquiries.email_intake as intake
+    import kb.services.inquiries.imap_mailbox as imap_mailbox
 
     seen: list[bytes] = []
 
@@ -135,7 +135,7 @@ def test_neuvo_mail_poll_stores_the_split(app, runner, monkeypatch) -> None:
         def mark_seen(self, uids) -> None:
             seen.extend(uids)
 
-    monkeypatch.setattr(intake, "Mailbox", OneMessageMailbox)
+    monkeypatch.setattr(imap_mailbox, "Mailbox", OneMessageMailbox)
     app.config.update(IMAP_HOST="imap.tupa.example", IMAP_USERNAME="tuki", IMAP_PASSWORD="salainen",
                       EMAIL_ACKNOWLEDGEMENT=False)
     result = runner.invoke(args=["mail", "poll"])
