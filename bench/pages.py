@@ -94,6 +94,8 @@ def measure_inprocess(instance: Path, rounds: int) -> dict[str, float]:
 def tree_env(tree: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
     env["PYTHONPATH"] = str(tree)
+    # no page reads the sentence encoder; off, the demo shops are ready in seconds, not a minute
+    env["NEUVO_SUGGEST_SEMANTIC"] = "off"
     return env
 
 
