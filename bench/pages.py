@@ -153,6 +153,9 @@ def main() -> int:
                        capture_output=True)
         # the same load generator for both (this one reports its own CPU); it serves the tree it lies in
         shutil.copy(ROOT / "bench" / "load.py", old_tree / "bench" / "load.py")
+        # with the server helpers it imports, which have moved since older commits
+        shutil.copytree(ROOT / "tests" / "fixtures", old_tree / "tests" / "fixtures", dirs_exist_ok=True)
+        shutil.copy(ROOT / "tests" / "stress" / "datafiles.py", old_tree / "tests" / "stress" / "datafiles.py")
         try:
             trees = {"old": old_tree, "new": ROOT}
             names = {k: commit_of(t) for k, t in trees.items()}

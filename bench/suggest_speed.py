@@ -10,7 +10,7 @@
 Texts are generated from a small vocabulary of shop words (no data set needed), so
 the sparsity is realistic but the quality numbers are meaningless.
 
-Usage: python bench/suggest_speed.py attach|gaps|all [--articles N] [--sizes 10000,50000,100000]
+Usage: python bench/suggest_speed.py attach|gaps|all [--articles N] [--sizes 10000,50000,100000] [--semantic]
 """
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+
+import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -56,20 +58,29 @@ def make_inquiries(n: int, rng: random.Random) -> list[InquiryText]:
                         channel="email") for i in range(n)]
 
 
-def bench_attach(n_articles: int, n_history: int) -> dict:
-    """Median / p99 ms of single-text ``rank`` calls."""
+def unit_rows(n: int, seed: int) -> np.ndarray:
+    """Random unit rows of the encoder's width: the semantic part costs the same whatever the values."""
+    rows = np.random.default_rng(seed).standard_normal((n, 384)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def bench_attach(n_articles: int, n_history: int, semantic: bool = False) -> dict:
+    """Median / p99 ms of single-text ``rank`` calls (with a stored vector per text when ``semantic``)."""
     rng = random.Random(1)
     arts, hist = make_articles(n_articles, rng), make_inquiries(n_history, rng)
+    vectors = {"article_vectors": unit_rows(n_articles, 1), "history_vectors": unit_rows(n_history, 2)} \
+        if semantic else {}
     t = time.perf_counter()
-    matcher = ArticleMatcher().fit(arts, hist)
+    matcher = ArticleMatcher().fit(arts, hist, **vectors, **({"encoder_name": "random"} if semantic else {}))
     fit_s = time.perf_counter() - t
     queries = [text(rng, rng.randint(4, 10)) for _ in range(300)]
-    for q in queries[:20]:
-        matcher.rank(q, k=5)
+    query_vectors = unit_rows(len(queries), 3) if semantic else [None] * len(queries)
+    for q, v in zip(queries[:20], query_vectors[:20]):
+        matcher.rank(q, k=5, vector=v)
     times = []
-    for q in queries:
+    for q, v in zip(queries, query_vectors):
         t = time.perf_counter()
-        matcher.rank(q, k=5)
+        matcher.rank(q, k=5, vector=v)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     with_lang = []
@@ -78,7 +89,8 @@ def bench_attach(n_articles: int, n_history: int) -> dict:
         matcher.rank(q, k=5, language="en")
         with_lang.append((time.perf_counter() - t) * 1000)
     with_lang.sort()
-    return {"bench": "attach", "articles": n_articles, "history": n_history, "fit_s": round(fit_s, 1),
+    return {"bench": "attach", "semantic": matcher.uses_semantic, "articles": n_articles, "history": n_history,
+            "fit_s": round(fit_s, 1),
             "median_ms": round(times[len(times) // 2], 2), "p99_ms": round(times[int(len(times) * 0.99)], 2),
             "median_ms_language_given": round(with_lang[len(with_lang) // 2], 2)}
 
@@ -107,12 +119,13 @@ def main() -> None:
     p.add_argument("--history", type=int, default=20000)
     p.add_argument("--gap-articles", type=int, default=1000)
     p.add_argument("--sizes", default="10000,50000,100000")
+    p.add_argument("--semantic", action="store_true", help="attach with stored encoder vectors (random rows)")
     args = p.parse_args()
     if args.what == "_gaps_one":
         print(json.dumps(bench_gaps_one(int(args.sizes), args.gap_articles)))
         return
     if args.what in ("attach", "all"):
-        print(json.dumps(bench_attach(args.articles, args.history)), flush=True)
+        print(json.dumps(bench_attach(args.articles, args.history, args.semantic)), flush=True)
     if args.what in ("gaps", "all"):
         for n in args.sizes.split(","):
             out = subprocess.run([sys.executable, __file__, "_gaps_one", "--sizes", n,
