@@ -193,8 +193,9 @@ class GapMiner(BaseEstimator):
         member = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)),
                                    shape=(len(groups), len(window)))
         centroids = normalize(member @ X).tocsr()
-        search_rows = self._joint_rows(X, Z, self.search_share)
-        joint = normalize(member @ search_rows).tocsr()
+        # each part of a topic's centre a unit vector of its own, so a search's similarity is the
+        # documented mix of the two cosines, whichever part its members agree on more
+        joint = self._joint_rows(centroids, None if Z is None else normalize(member @ Z), self.search_share)
         joined, unmatched = self._join_searches(zero_result_searches, start, as_of, matcher, joint,
                                                 search_vectors if Z is not None else None)
         counts = [sum(n for _, n in found) for found in joined]
@@ -229,13 +230,17 @@ class GapMiner(BaseEstimator):
                 if len(m) >= self.min_size and confident[m].mean() < self.coverage]
 
     def _joint_rows(self, X: sparse.csr_matrix, Z: np.ndarray | None, share: float | None = None) -> sparse.csr_matrix:
-        """Unit rows whose dot product is ``(1 - s) * TF-IDF cosine + s * encoder cosine`` (X alone without Z)."""
+        """Rows whose dot product is ``(1 - s) * TF-IDF cosine + s * encoder cosine`` (X alone without Z).
+
+        Not renormalised: a text none of whose words the shop has used (a zero TF-IDF row) keeps only
+        the encoder's share, instead of being joined on the encoder alone (measured on the demo: the
+        one-word search "presentinslagning" was joined to a topic about furniture assembly).
+        """
         s = float(self.semantic_share if share is None else share)
         if Z is None or not s:
             return X
-        joint = sparse.hstack([np.sqrt(1.0 - s) * X, sparse.csr_matrix(np.sqrt(s) * Z.astype(np.float32))],
-                              format="csr", dtype=np.float32)
-        return normalize(joint).tocsr()
+        return sparse.hstack([np.sqrt(1.0 - s) * X, sparse.csr_matrix(np.sqrt(s) * Z.astype(np.float32))],
+                             format="csr", dtype=np.float32)
 
     def _join_searches(self, searches: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime,
                        matcher: ArticleMatcher, centroids: sparse.csr_matrix,

@@ -172,6 +172,20 @@ def test_gaps_json_carries_the_searches_joined_to_each_topic(app, runner, tmp_pa
     assert not any(s["query"] == "akkuporakone" for t in report["topics"] for s in t["searches"])
 
 
+def test_a_search_joins_a_topic_on_the_documented_mix_of_its_two_similarities() -> None:
+    """``(1 - s) * TF-IDF cosine + s * encoder cosine``, whatever part a row lacks: a search none of whose
+    words the shop has used gets the encoder's share only, never a join on the encoder alone."""
+    from scipy import sparse
+
+    miner = GapMiner(search_share=0.5)
+    topic = miner._joint_rows(sparse.csr_matrix(np.array([[1.0, 0.0]], dtype=np.float32)),
+                              np.array([[0.6, 0.8]], dtype=np.float32), 0.5)
+    searches = sparse.csr_matrix(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32))
+    meanings = np.array([[0.6, 0.8], [0.6, 0.8], [0.6, 0.8]], dtype=np.float32)
+    similarity = (miner._joint_rows(searches, meanings, 0.5) @ topic.T).toarray().ravel()
+    assert similarity == pytest.approx([0.5, 1.0, 0.5])
+
+
 # ---------- small hand-written cases, one per language
 
 def _shop(texts: dict[str, list[str]], language: str) -> list[InquiryText]:
