@@ -95,18 +95,21 @@ def bench_attach(n_articles: int, n_history: int, semantic: bool = False) -> dic
             "median_ms_language_given": round(with_lang[len(with_lang) // 2], 2)}
 
 
-def bench_gaps_one(n: int, n_articles: int) -> dict:
-    """Fit + mine over ``n`` inquiries in the window; run in its own process."""
+def bench_gaps_one(n: int, n_articles: int, semantic: bool = False) -> dict:
+    """Fit + mine over ``n`` inquiries in the window (with stored vectors when ``semantic``); own process."""
     rng = random.Random(2)
     arts, inqs = make_articles(n_articles, rng), make_inquiries(n, rng)
+    history_vectors = unit_rows(n, 2) if semantic else None
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    matcher = ArticleMatcher().fit(arts, inqs)
+    matcher = ArticleMatcher().fit(arts, inqs, **({"article_vectors": unit_rows(n_articles, 1),
+                                                   "history_vectors": history_vectors, "encoder_name": "random"}
+                                                  if semantic else {}))
     t_fit = time.perf_counter() - t
-    report = GapMiner().mine(inqs, arts, as_of=AS_OF, matcher=matcher)
+    report = GapMiner().mine(inqs, arts, as_of=AS_OF, matcher=matcher, vectors=history_vectors)
     total = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"bench": "gaps", "inquiries": n, "articles": n_articles, "fit_s": round(t_fit, 1),
+    return {"bench": "gaps", "semantic": matcher.uses_semantic, "inquiries": n, "articles": n_articles, "fit_s": round(t_fit, 1),
             "mine_s": round(total - t_fit, 1), "total_s": round(total, 1),
             "peak_rss_growth_mb": round((peak - base) / 1024), "topics": len(report.topics)}
 
@@ -122,14 +125,15 @@ def main() -> None:
     p.add_argument("--semantic", action="store_true", help="attach with stored encoder vectors (random rows)")
     args = p.parse_args()
     if args.what == "_gaps_one":
-        print(json.dumps(bench_gaps_one(int(args.sizes), args.gap_articles)))
+        print(json.dumps(bench_gaps_one(int(args.sizes), args.gap_articles, args.semantic)))
         return
     if args.what in ("attach", "all"):
         print(json.dumps(bench_attach(args.articles, args.history, args.semantic)), flush=True)
     if args.what in ("gaps", "all"):
         for n in args.sizes.split(","):
             out = subprocess.run([sys.executable, __file__, "_gaps_one", "--sizes", n,
-                                  "--gap-articles", str(args.gap_articles)], capture_output=True, text=True)
+                                  "--gap-articles", str(args.gap_articles), *(["--semantic"] if args.semantic else [])],
+                                 capture_output=True, text=True)
             print(out.stdout.strip() or out.stderr.strip()[-500:], flush=True)
 
 

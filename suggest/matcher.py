@@ -46,7 +46,7 @@ from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .normalise import analyse
 from .passages import split_passages
-from .selftrain import expand_centroids, mix_semantic, passage_maxima, score_block, top2_scores
+from .selftrain import expand_centroids, language_codes, mix_semantic, passage_maxima, score_block, top2_scores
 from .semantic_signal import SemanticSignal
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
@@ -291,7 +291,8 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         if part is not None:
             S = mix_semantic(S, *part)
         if self.other_language_weight != 1.0 and S.size:
-            other = np.asarray(list(languages), dtype=object)[:, None] != self.article_language_array_[None, :]
+            texts, articles = language_codes(list(languages), list(self.article_languages_))
+            other = texts[:, None] != articles[None, :]
             S[other] *= self.other_language_weight
         return S
 

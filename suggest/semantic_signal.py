@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 from .calibration import score_scale
-from .selftrain import SemanticFit, top2_scores
+from .selftrain import SemanticFit, language_codes, top2_scores
 from .semantic import centre
 
 #: Texts of a language needed before it gets its own mean (fewer: the shop-wide mean is steadier).
@@ -90,11 +90,11 @@ class SemanticSignal:
         agree = np.ones(chosen.shape[0], dtype=bool)
         if Z is None or not self.semantic_agree or not self.uses_semantic or not len(self.slugs_):
             return agree
-        langs = np.asarray(list(languages), dtype=object)
+        langs, article_codes = language_codes(list(languages), list(self.article_languages_))
         for start in range(0, chosen.shape[0], chunk):
             block = np.asarray(Z[start:start + chunk], dtype=np.float32) @ self.semantic_centroids_.T
             if self.other_language_weight != 1.0:
-                other = langs[start:start + chunk, None] != self.article_language_array_[None, :]
+                other = langs[start:start + chunk, None] != article_codes[None, :]
                 block = np.where(other, block * self.other_language_weight, block)
             empty = ~np.any(np.asarray(Z[start:start + chunk]) != 0, axis=1)
             agree[start:start + chunk] = (block.argmax(axis=1) == chosen[start:start + chunk]) | empty
