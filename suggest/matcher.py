@@ -46,7 +46,7 @@ from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .normalise import analyse
 from .passages import split_passages
-from .selftrain import expand_centroids, language_codes, mix_semantic, passage_maxima, score_block, top2_scores
+from .selftrain import LanguageCodes, expand_centroids, mix_semantic, passage_maxima, score_block, top2_scores
 from .semantic_signal import SemanticSignal
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
@@ -229,7 +229,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
             max_terms=self.max_centroid_terms, semantic=semantic)
         self.semantic_centroids_ = semantic.centroids if semantic is not None else None
         self._prepare_serving()
-        _, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs, self.article_language_array_,
+        _, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs, self.language_codes(),
                                       self.other_language_weight, passages=self._passages(), passage_max=pmax)
         # Texts without a vector yet (the contact form while typing) are ranked on TF-IDF alone,
         # against this scale; texts with one against the mixed score's scale.
@@ -237,7 +237,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         idx = None
         if semantic is not None:
             idx, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs,
-                                            self.article_language_array_, self.other_language_weight,
+                                            self.language_codes(), self.other_language_weight,
                                             passages=self._passages(), passage_max=pmax,
                                             semantic=self._semantic_part(self.history_semantic_))
         self.score_scale_ = score_scale(best)
@@ -265,19 +265,26 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
             self.passages_t_ = self.passage_matrix_.T.tocsr()
         return (self.passages_t_, self.passage_starts_, float(self.passage_weight))
 
+    def language_codes(self) -> LanguageCodes:
+        """The articles' languages as codes, built once per fitted (or loaded) matcher."""
+        codes = getattr(self, "_language_codes", None)
+        if codes is None or len(codes.articles) != len(self.article_languages_):
+            codes = self._language_codes = LanguageCodes(list(self.article_languages_))
+        return codes
+
     def _prepare_serving(self) -> None:
+        self._language_codes = None
         self.passages_t_ = None
         self._semantic_t = None
         self._passages()
         self.centroids_t_ = self.article_matrix_.T.tocsr()
-        self.article_language_array_ = np.asarray(self.article_languages_, dtype=object)
 
     # ------------------------------------------------------------------ scoring
     def top2(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Best article index, best score and runner-up score for vectorised texts (``Z``: centred encoder rows)."""
         check_is_fitted(self, "centroids_t_")
-        return top2_scores(X, self.centroids_t_, languages, self.article_language_array_,
+        return top2_scores(X, self.centroids_t_, languages, self.language_codes(),
                            self.other_language_weight, passages=self._passages(), semantic=self._semantic_part(Z))
 
     def scores(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None) -> np.ndarray:
@@ -291,8 +298,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         if part is not None:
             S = mix_semantic(S, *part)
         if self.other_language_weight != 1.0 and S.size:
-            texts, articles = language_codes(list(languages), list(self.article_languages_))
-            other = texts[:, None] != articles[None, :]
+            other = self.language_codes().other(list(languages))
             S[other] *= self.other_language_weight
         return S
 

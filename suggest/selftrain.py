@@ -108,21 +108,29 @@ def passage_maxima(X: sparse.csr_matrix, passages: Passages | None, n_articles: 
     return out
 
 
-def language_codes(languages: Sequence[str | None], article_languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Small integers for the texts' and the articles' languages (-1: none of the articles').
+class LanguageCodes:
+    """Small integers for the articles' languages, and for texts' languages against them (-1: none of them).
 
-    "Another language than the article's" is then an integer comparison over a block of
-    rows by articles, not one between Python strings (measured: about a quarter of a
-    100,000-inquiry fit went to comparing object arrays).
+    "Another language than the article's" is then an integer comparison over a block of rows
+    by articles, not one between Python strings (measured: about a quarter of a
+    100,000-inquiry fit went to comparing object arrays). Built once per fitted matcher or fit.
     """
-    names = {lang: i for i, lang in enumerate(dict.fromkeys(article_languages))}
-    articles = np.fromiter((names[lang] for lang in article_languages), dtype=np.int32, count=len(article_languages))
-    texts = np.fromiter((names.get(lang, -1) for lang in languages), dtype=np.int32, count=len(languages))
-    return texts, articles
+
+    def __init__(self, article_languages: Sequence[str]) -> None:
+        self.names = {lang: i for i, lang in enumerate(dict.fromkeys(article_languages))}
+        self.articles = np.fromiter((self.names[lang] for lang in article_languages), dtype=np.int32,
+                                    count=len(article_languages))
+
+    def of(self, languages: Sequence[str | None]) -> np.ndarray:
+        return np.fromiter((self.names.get(lang, -1) for lang in languages), dtype=np.int32, count=len(languages))
+
+    def other(self, languages: Sequence[str | None]) -> np.ndarray:
+        """(texts, articles) mask: True where the article is in another language than the text."""
+        return self.of(languages)[:, None] != self.articles[None, :]
 
 
 def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence[str],
-                article_languages: np.ndarray, other_language_weight: float,
+                article_languages: "np.ndarray | LanguageCodes", other_language_weight: float,
                 chunk: int = 2048, passages: Passages | None = None, passage_max: np.ndarray | None = None,
                 semantic: Semantic | None = None, first_out: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,8 +144,8 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         Centroids, transposed.
     languages : sequence of str
         Language per row of ``X``.
-    article_languages : numpy.ndarray of str
-        Language per article.
+    article_languages : numpy.ndarray of str, or LanguageCodes
+        Language per article (or their codes, built once).
     other_language_weight : float
         Factor on the scores of articles in another language.
     chunk : int, default=2048
@@ -162,7 +170,8 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
     best, second = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32)
     if m == 0:
         return best_idx, best, second
-    langs, article_codes = language_codes(list(languages), list(article_languages))
+    codes = article_languages if isinstance(article_languages, LanguageCodes) else LanguageCodes(list(article_languages))
+    langs, article_codes = codes.of(list(languages)), codes.articles
     if n > chunk // 4:
         CT = BatchProduct(CT)
         if passages is not None and passage_max is None and passages[2]:
@@ -276,7 +285,7 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         passage_max = passage_max[sample] if passage_max is not None else None
         Z = Z[sample] if Z is not None else None
     n, m = H.shape[0], A.shape[0]
-    art_lang = np.asarray(list(article_languages), dtype=object)
+    art_lang = LanguageCodes(list(article_languages))
     base = A.tocsr().astype(np.float32)
     if gamma > 0 and labels.nnz:
         base = base + gamma * _mean_directions(sparse.csr_matrix(labels.T, dtype=np.float32), H, shrink, max_terms)

@@ -4,7 +4,8 @@ Kept apart from the TF-IDF method it joins: centring the encoder's rows per lang
 putting its cosines on the TF-IDF scores' level, and the agreement rule (the encoder
 alone must rank the chosen article first). A mixin: it reads the host's fitted
 ``slugs_``, ``article_languages_``, ``history_matrix_``, ``other_language_weight``,
-``semantic_weight``, ``semantic_agree`` and ``selftrain_agree``, and its ``_passages()``.
+``semantic_weight``, ``semantic_agree`` and ``selftrain_agree``, and its ``_passages()`` and
+``language_codes()``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from .calibration import score_scale
-from .selftrain import SemanticFit, language_codes, top2_scores
+from .selftrain import SemanticFit, top2_scores
 from .semantic import centre
 
 #: Texts of a language needed before it gets its own mean (fewer: the shop-wide mean is steadier).
@@ -90,11 +91,12 @@ class SemanticSignal:
         agree = np.ones(chosen.shape[0], dtype=bool)
         if Z is None or not self.semantic_agree or not self.uses_semantic or not len(self.slugs_):
             return agree
-        langs, article_codes = language_codes(list(languages), list(self.article_languages_))
+        codes = self.language_codes()
+        langs = codes.of(list(languages))
         for start in range(0, chosen.shape[0], chunk):
             block = np.asarray(Z[start:start + chunk], dtype=np.float32) @ self.semantic_centroids_.T
             if self.other_language_weight != 1.0:
-                other = langs[start:start + chunk, None] != article_codes[None, :]
+                other = langs[start:start + chunk, None] != codes.articles[None, :]
                 block = np.where(other, block * self.other_language_weight, block)
             empty = ~np.any(np.asarray(Z[start:start + chunk]) != 0, axis=1)
             agree[start:start + chunk] = (block.argmax(axis=1) == chosen[start:start + chunk]) | empty
