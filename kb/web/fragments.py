@@ -36,7 +36,7 @@ class FragmentCache:
             if html is not None:
                 self._entries.move_to_end(entry)
                 return html
-        html = Markup(render_template(template, **context))
+        html = Markup(render_template(template, **context))  # noqa: S704  # nosec B704 # an autoescaped template
         with self._lock:
             self._entries[entry] = html
             while len(self._entries) > self.size:
