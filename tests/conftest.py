@@ -173,15 +173,20 @@ def app(tmp_path: Path, new_database: Callable[..., str], request: pytest.Fixtur
     database(app).dispose()
 
 
+def copied_instance(template: Path, folder: Path, database_name: str, request: pytest.FixtureRequest) -> str:
+    """Copy an instance folder built once to ``folder``; returns its database URL (on PostgreSQL a
+    throwaway copy of the template database ``database_name``, on SQLite the copied file)."""
+    shutil.copytree(template, folder)
+    if DEFAULT_BACKEND == "postgres":
+        return request.getfixturevalue("throwaway_postgres")(database_name)
+    return f"sqlite:///{folder / 'neuvo.db'}"
+
+
 @pytest.fixture
 def demo_app(tmp_path: Path, demo_template: Path, request: pytest.FixtureRequest):
     """An app on a private copy of the demo shop (database, index and models), on NEUVO_TEST_DATABASE."""
     instance = tmp_path / "instance"
-    shutil.copytree(demo_template, instance)
-    if DEFAULT_BACKEND == "postgres":
-        url = request.getfixturevalue("throwaway_postgres")(DEMO_DATABASE)
-    else:
-        url = f"sqlite:///{instance / 'neuvo.db'}"
+    url = copied_instance(demo_template, instance, DEMO_DATABASE, request)
     app = create_app(_config(instance, url, semantic=semantic_mode(request)))
     yield app
     database(app).dispose()

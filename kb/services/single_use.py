@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -24,6 +24,17 @@ def new_token() -> tuple[str, str]:
     """(the token for the mail, the digest to store)."""
     token = secrets.token_urlsafe(32)
     return token, digest(token)
+
+
+def issue(session: Session, model: type[Row], *, now: datetime, lifetime: timedelta,
+          **fields: Any) -> tuple[str, Row]:
+    """A new row of ``model`` (``fields`` plus the token's digest, created now, expiring after
+    ``lifetime``), flushed; returns the token for the mail and the row."""
+    token, token_hash = new_token()
+    row = model(token_hash=token_hash, created_at=now, expires_at=now + lifetime, **fields)
+    session.add(row)
+    session.flush()
+    return token, row
 
 
 def unspent(session: Session, model: type[Row], token: str, *, now: datetime) -> Row | None:

@@ -22,7 +22,7 @@ from suggest import ArticleMatcher, ArticleText, GapMiner, InquiryText
 from suggest.gaps import merge_across_languages
 from suggest.semantic import (EncoderUnavailable, article_input, embed, encoder_input, forget_loaded, load_encoder,
                               text_key)
-from tests.conftest import DEFAULT_BACKEND, DEMO_DATABASE, _config
+from tests.conftest import DEFAULT_BACKEND, DEMO_DATABASE, _config, copied_instance
 from tests.support.cli_helpers import write_jsonl
 from tests.support.suggest_helpers import AS_OF, ARTICLES, inquiries
 
@@ -294,12 +294,8 @@ def demo_semantic(tmp_path_factory: pytest.TempPathFactory, demo_template: Path,
 @pytest.fixture
 def demo_runner(demo_semantic: Path, tmp_path: Path, request: pytest.FixtureRequest):
     instance = tmp_path / "instance"
-    shutil.copytree(demo_semantic, instance)
-    if DEFAULT_BACKEND == "postgres":
-        url = request.getfixturevalue("throwaway_postgres")(SEMANTIC_DEMO_DATABASE)
-    else:
-        url = f"sqlite:///{instance / 'neuvo.db'}"
-    app = create_app(_config(instance, url, semantic="auto"))
+    app = create_app(_config(instance, copied_instance(demo_semantic, instance, SEMANTIC_DEMO_DATABASE, request),
+                             semantic="auto"))
     yield app.test_cli_runner()
     database(app).dispose()
 

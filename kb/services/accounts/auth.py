@@ -160,10 +160,7 @@ def start_password_reset(session: Session, email: str, *, now: datetime,
     if user is None or not user.is_active:
         return None
     _revoke_reset_tokens(session, user, now=now)
-    token, token_hash = single_use.new_token()
-    row = PasswordResetToken(user_id=user.id, token_hash=token_hash, created_at=now, expires_at=now + lifetime)
-    session.add(row)
-    session.flush()
+    token, row = single_use.issue(session, PasswordResetToken, now=now, lifetime=lifetime, user_id=user.id)
     return IssuedReset(user, token, row.expires_at)
 
 

@@ -45,11 +45,8 @@ def issue_link(session: Session, order: Order, *, now: datetime, lifetime: timed
     session.execute(update(OrderAccessLink)
                     .where(OrderAccessLink.order_id == order.id, OrderAccessLink.used_at.is_(None))
                     .values(used_at=now).execution_options(synchronize_session=False))
-    token, token_hash = single_use.new_token()
-    row = OrderAccessLink(order_id=order.id, email=order.email, token_hash=token_hash, created_at=now,
-                          expires_at=now + lifetime)
-    session.add(row)
-    session.flush()
+    token, row = single_use.issue(session, OrderAccessLink, now=now, lifetime=lifetime, order_id=order.id,
+                                  email=order.email)
     return IssuedLink(order, token, row.expires_at)
 
 
