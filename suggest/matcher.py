@@ -201,6 +201,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         matrix = self.features_.fit_transform(titles + bodies + hist)
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
+        self._language_codes = LanguageCodes(self.article_languages_)
         width = self.features_.n_features_out_
         w = float(self.title_weight)
         if articles:
@@ -266,14 +267,12 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         return (self.passages_t_, self.passage_starts_, float(self.passage_weight))
 
     def language_codes(self) -> LanguageCodes:
-        """The articles' languages as codes, built once per fitted (or loaded) matcher."""
-        codes = getattr(self, "_language_codes", None)
-        if codes is None or len(codes.articles) != len(self.article_languages_):
-            codes = self._language_codes = LanguageCodes(list(self.article_languages_))
-        return codes
+        """The articles' languages as codes, built once per fit (or load)."""
+        return self._language_codes
 
     def _prepare_serving(self) -> None:
-        self._language_codes = None
+        if getattr(self, "_language_codes", None) is None:  # a loaded matcher
+            self._language_codes = LanguageCodes(self.article_languages_)
         self.passages_t_ = None
         self._semantic_t = None
         self._passages()

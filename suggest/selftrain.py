@@ -49,8 +49,15 @@ def mix_semantic(block: np.ndarray, Z: np.ndarray, ZCT: np.ndarray, weight: floa
     """``(1 - weight) * block + weight * max(Z @ ZCT, 0)``, in place on ``block``."""
     if weight <= 0:
         return block
+    return mix_product(block, np.asarray(Z, dtype=np.float32) @ ZCT, weight)
+
+
+def mix_product(block: np.ndarray, product: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * block + weight * max(product, 0)``, in place on ``block`` (``product``: ``Z @ ZCT``)."""
+    if weight <= 0:
+        return block
     block *= (1.0 - weight)
-    block += weight * np.maximum(np.asarray(Z, dtype=np.float32) @ ZCT, 0.0)
+    block += weight * np.maximum(product, 0.0)
     return block
 
 
@@ -156,7 +163,7 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         The passage part already computed (:func:`passage_maxima`); used instead of ``passages``.
     semantic : (Z, ZCT, weight), optional
         Sentence-encoder rows aligned with ``X`` and the semantic centroids (transposed, already
-        on the TF-IDF scale), mixed in as :func:`mix_semantic` does.
+        on the TF-IDF scale), mixed in by :func:`mix_product`.
     first_out : numpy.ndarray of int, (n,), optional
         Filled with the article the encoder alone puts first for each row (other languages
         down-weighted; -2 for a row without a vector), from the same product as the mix.
@@ -190,9 +197,7 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
             if first_out is not None:
                 weighted = np.where(other, sem * other_language_weight, sem) if other is not None else sem
                 first_out[start:start + chunk] = np.where(np.any(rows_z != 0, axis=1), weighted.argmax(axis=1), -2)
-            if semantic[2] > 0:
-                block *= (1.0 - semantic[2])
-                block += semantic[2] * np.maximum(sem, 0.0)
+            block = mix_product(block, sem, semantic[2])
         if other is not None:
             block[other] *= other_language_weight
         rows = np.arange(block.shape[0])

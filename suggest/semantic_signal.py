@@ -58,7 +58,7 @@ class SemanticSignal:
         sample = np.linspace(0, n_hist - 1, min(n_hist, 5000)).round().astype(np.int64) if n_hist else np.zeros(0, int)
         langs = [hist_langs[i] for i in sample]
         _, tf_best, _ = top2_scores(self.history_matrix_[sample], anchors.T.tocsr(), langs,
-                                    np.asarray(self.article_languages_, dtype=object), self.other_language_weight,
+                                    self.language_codes(), self.other_language_weight,
                                     passages=self._passages(), passage_max=None if pmax is None else pmax[sample])
         sem_best = (Hs[sample] @ As.T).max(axis=1) if sample.size else np.zeros(0)
         tf_scale, sem_scale = score_scale(tf_best), score_scale(np.maximum(sem_best, 0))
