@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -15,7 +14,7 @@ from sqlalchemy import create_engine, select, text
 
 from kb.db import commit, session, utcnow
 from kb.models import Article, ArticleStatus
-from tests.support.cli_helpers import NEUVO, run_neuvo
+from tests.support.cli_helpers import NEUVO, neuvo_env, run_neuvo
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -43,9 +42,7 @@ def test_sigkill_during_an_import_leaves_all_or_nothing(tmp_path: Path, new_data
              "language": "fi", "category": "yleinen"} for i in range(4000)]
     path = tmp_path / "big.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
-    # what is tested is the import's transaction: the encoder's vectors of 4,000 articles only cost time here
-    env.update(NEUVO_INSTANCE_PATH=str(instance), NEUVO_DATABASE_URL=url, NEUVO_SUGGEST_SEMANTIC="off")
+    env = neuvo_env(instance, url)  # the encoder off, as in every test not marked semantic
     counts = []
     for delay in (0.8, 1.6, 2.4):
         process = subprocess.Popen([NEUVO, "import", "articles", str(path)], env=env,
@@ -58,8 +55,7 @@ def test_sigkill_during_an_import_leaves_all_or_nothing(tmp_path: Path, new_data
             counts.append(conn.execute(text("SELECT count(*) FROM articles")).scalar())
         engine.dispose()
         assert counts[-1] in (0, 4000), counts
-    again = run_neuvo(instance, "import", "articles", str(path), database_url=url,
-                      env_extra={"NEUVO_SUGGEST_SEMANTIC": "off"})
+    again = run_neuvo(instance, "import", "articles", str(path), database_url=url)
     assert again.returncode == 0, again.stderr
 
 

@@ -16,12 +16,18 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
-              database_url: str | None = None, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
+def neuvo_env(instance: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of the installed script on ``instance``: none of the session's NEUVO_* settings
+    but the test's encoder setting (tests/conftest.py), and ``database_url`` when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_") or k == "NEUVO_SUGGEST_SEMANTIC"}
-    env.update(NEUVO_INSTANCE_PATH=str(instance), **(env_extra or {}))
+    env.update(NEUVO_INSTANCE_PATH=str(instance))
     if database_url is not None:
         env.update(NEUVO_DATABASE_URL=database_url)
-    return subprocess.run([NEUVO, *args], env=env, capture_output=True, text=True, input=stdin, timeout=300,
-                          check=False)
+    return env
+
+
+def run_neuvo(instance: Path, *args: str, stdin: str | None = None,
+              database_url: str | None = None) -> subprocess.CompletedProcess:
+    """The installed script on ``instance`` (and ``database_url``; default: the instance's SQLite file)."""
+    return subprocess.run([NEUVO, *args], env=neuvo_env(instance, database_url), capture_output=True, text=True,
+                          input=stdin, timeout=300, check=False)
