@@ -29,6 +29,9 @@ Method (all TF-IDF, no learned weights):
 5. **Confidence** (:mod:`.calibration`): the same rule as the assignment in step 3,
    on the best score relative to the median best score of the shop's stored
    inquiries and on its lead over the runner-up; not tuned per data set.
+6. **Translations** (:attr:`ArticleText.group`) are one article where meaning counts: they share
+   the semantic centroid, and the runner-up of the margin rule is the best article outside the
+   best one's group.  TF-IDF centroids stay per language.
 """
 from __future__ import annotations
 
@@ -46,7 +49,8 @@ from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .normalise import analyse
 from .passages import split_passages
-from .selftrain import LanguageCodes, expand_centroids, mix_semantic, passage_maxima, score_block, top2_scores
+from .selftrain import (LanguageCodes, expand_centroids, group_codes, mix_semantic, nontrivial, passage_maxima,
+                        score_block, top2_scores)
 from .semantic_signal import SemanticSignal
 from .types import ArticleText, InquiryText, Ranking, Suggestion
 
@@ -126,6 +130,9 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
     features_ : TextFeatures
     slugs_ : list of str
     article_languages_ : list of str
+    article_groups_ : numpy.ndarray of int, (n_articles,)
+        Translation group of each article (:attr:`ArticleText.group`); translations share the
+        semantic centroid, and the encoder's agreement is on the group.
     article_matrix_ : scipy.sparse.csr_matrix, (n_articles, n_features)
         Self-trained article centroids (unit rows).
     history_ids_ : list of str
@@ -201,6 +208,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         matrix = self.features_.fit_transform(titles + bodies + hist)
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
+        self.article_groups_ = group_codes([a.group for a in articles])
         self._language_codes = LanguageCodes(self.article_languages_)
         width = self.features_.n_features_out_
         w = float(self.title_weight)
@@ -227,11 +235,12 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
             beta=self.expansion, gamma=self.label_weight, shrink=self.shrink, n_rounds=self.n_rounds,
             min_score=self.assign_score, min_margin=self.assign_margin, other_language_weight=self.other_language_weight,
             passages=self._passages(), passage_max=pmax, max_rows=self.max_selftrain_rows,
-            max_terms=self.max_centroid_terms, semantic=semantic)
+            max_terms=self.max_centroid_terms, semantic=semantic, groups=self.translation_groups())
         self.semantic_centroids_ = semantic.centroids if semantic is not None else None
         self._prepare_serving()
         _, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs, self.language_codes(),
-                                      self.other_language_weight, passages=self._passages(), passage_max=pmax)
+                                      self.other_language_weight, passages=self._passages(), passage_max=pmax,
+                                      groups=self.translation_groups())
         # Texts without a vector yet (the contact form while typing) are ranked on TF-IDF alone,
         # against this scale; texts with one against the mixed score's scale.
         self.tfidf_scale_ = score_scale(best)
@@ -240,7 +249,8 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
             idx, best, second = top2_scores(self.history_matrix_, self.centroids_t_, hist_langs,
                                             self.language_codes(), self.other_language_weight,
                                             passages=self._passages(), passage_max=pmax,
-                                            semantic=self._semantic_part(self.history_semantic_))
+                                            semantic=self._semantic_part(self.history_semantic_),
+                                            groups=self.translation_groups())
         self.score_scale_ = score_scale(best)
         # Kept for GapMiner: the stored inquiries' confidence without a second product.
         self.history_confident_ = confident_mask(best, second, self.score_scale_, self.min_score, self.min_margin)
@@ -270,6 +280,10 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         """The articles' languages as codes, built once per fit (or load)."""
         return self._language_codes
 
+    def translation_groups(self) -> np.ndarray | None:
+        """The articles' translation groups, or None when no article has a translation."""
+        return nontrivial(self.article_groups_)
+
     def _prepare_serving(self) -> None:
         if getattr(self, "_language_codes", None) is None:  # a loaded matcher
             self._language_codes = LanguageCodes(self.article_languages_)
@@ -284,7 +298,8 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         """Best article index, best score and runner-up score for vectorised texts (``Z``: centred encoder rows)."""
         check_is_fitted(self, "centroids_t_")
         return top2_scores(X, self.centroids_t_, languages, self.language_codes(),
-                           self.other_language_weight, passages=self._passages(), semantic=self._semantic_part(Z))
+                           self.other_language_weight, passages=self._passages(), semantic=self._semantic_part(Z),
+                           groups=self.translation_groups())
 
     def scores(self, X: sparse.csr_matrix, languages: Sequence[str], Z: np.ndarray | None = None) -> np.ndarray:
         """Dense article scores ``(n_texts, n_articles)``, other languages down-weighted.
@@ -349,6 +364,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         Z = self.centre_vectors(vectors, langs)
         scale = self.score_scale_ if Z is not None else self.tfidf_scale_
         n_art = len(self.slugs_)
+        groups = self.translation_groups()
         kk = min(max(k, 2), n_art)
         out = []
         for start in range(0, X.shape[0], 256):
@@ -364,6 +380,9 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
                 vals = [max(float(row[j]), 0.0) for j in order]
                 top = [Suggestion(self.slugs_[j], round(v, 4)) for j, v in zip(order[:k], vals[:k])]
                 second = vals[1] if len(vals) > 1 else 0.0
+                if groups is not None and len(vals) > 1:  # a translation of the best is not a rival
+                    rivals = row[groups != groups[order[0]]]
+                    second = max(float(rivals.max()), 0.0) if rivals.size else 0.0
                 confident = bool(top) and bool(agreed) and is_confident(vals[0], second, scale, self.min_score,
                                                                         self.min_margin)
                 out.append(Ranking(suggestions=top, confident=confident))
@@ -394,6 +413,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         arrays["passage_starts_"] = np.asarray(self.passage_starts_, dtype=np.int64)
         arrays["history_assigned_"] = np.asarray(self.history_assigned_, dtype=np.int64)
         arrays["history_confident_"] = np.asarray(self.history_confident_, dtype=bool)
+        arrays["article_groups_"] = np.asarray(self.article_groups_, dtype=np.int64)
         if self.uses_semantic:  # float16 is plenty for cosines (derived data, like the rest)
             arrays["semantic_centroids_"] = self.semantic_centroids_.astype(np.float16)
             arrays["semantic_mean_"] = self.semantic_mean_.astype(np.float32)
@@ -429,6 +449,8 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
             setattr(matcher, name, persist.unpack_sparse(name, arrays))
         matcher.passage_starts_ = np.asarray(arrays["passage_starts_"], dtype=np.int64)
         matcher.history_assigned_ = np.asarray(arrays["history_assigned_"], dtype=np.int64)
+        matcher.article_groups_ = (np.asarray(arrays["article_groups_"], dtype=np.int64) if "article_groups_" in arrays
+                                   else np.arange(len(matcher.slugs_), dtype=np.int64))
         matcher._prepare_serving()
         if "history_confident_" in arrays:
             matcher.history_confident_ = np.asarray(arrays["history_confident_"], dtype=bool)

@@ -139,9 +139,9 @@ class LanguageCodes:
 def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence[str],
                 article_languages: "np.ndarray | LanguageCodes", other_language_weight: float,
                 chunk: int = 2048, passages: Passages | None = None, passage_max: np.ndarray | None = None,
-                semantic: Semantic | None = None, first_out: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Best article, best score and second score per row of ``X @ CT`` (chunked).
+                semantic: Semantic | None = None, first_out: np.ndarray | None = None,
+                groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best article, best score and runner-up score per row of ``X @ CT`` (chunked).
 
     Parameters
     ----------
@@ -167,6 +167,10 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
     first_out : numpy.ndarray of int, (n,), optional
         Filled with the article the encoder alone puts first for each row (other languages
         down-weighted; -2 for a row without a vector), from the same product as the mix.
+    groups : numpy.ndarray of int, (n_articles,), optional
+        Translation group per article (:func:`group_codes`): the runner-up is the best article
+        outside the best one's group, since a translation says the same. None: every article
+        is its own group.
 
     Returns
     -------
@@ -179,6 +183,7 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         return best_idx, best, second
     codes = article_languages if isinstance(article_languages, LanguageCodes) else LanguageCodes(list(article_languages))
     langs, article_codes = codes.of(list(languages)), codes.articles
+    together = group_members(groups) if groups is not None else None
     if n > chunk // 4:
         CT = BatchProduct(CT)
         if passages is not None and passage_max is None and passages[2]:
@@ -203,7 +208,10 @@ def top2_scores(X: sparse.csr_matrix, CT: sparse.csr_matrix, languages: Sequence
         rows = np.arange(block.shape[0])
         j = block.argmax(axis=1)
         b = block[rows, j]
-        block[rows, j] = -np.inf
+        if together is None:
+            block[rows, j] = -np.inf
+        else:
+            block[rows[:, None], together[j]] = -np.inf
         s = block.max(axis=1) if m > 1 else np.zeros_like(b)
         best_idx[start:start + chunk], best[start:start + chunk] = j, b
         second[start:start + chunk] = np.maximum(s, 0.0)
@@ -230,8 +238,8 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
                      shrink: float, n_rounds: int, min_score: float, min_margin: float,
                      other_language_weight: float, passages: Passages | None = None,
                      passage_max: np.ndarray | None = None, max_rows: int | None = None,
-                     max_terms: int | None = None, semantic: SemanticFit | None = None
-                     ) -> tuple[sparse.csr_matrix, np.ndarray]:
+                     max_terms: int | None = None, semantic: SemanticFit | None = None,
+                     groups: np.ndarray | None = None) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Self-train article centroids on the stored inquiries.
 
     Parameters
@@ -272,6 +280,8 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         Sentence-encoder anchors and rows: the semantic centroids are self-trained with the
         same assignments (same rule, same damping) and their cosine is mixed into every
         round's scores; the result is left in ``semantic.centroids``.
+    groups : numpy.ndarray of int, optional
+        Translation groups for the margin of the assignment rule (see :func:`top2_scores`).
 
     Returns
     -------
@@ -296,9 +306,10 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         base = base + gamma * _mean_directions(sparse.csr_matrix(labels.T, dtype=np.float32), H, shrink, max_terms)
     C = normalize(base).tocsr()
     if semantic is not None:
-        zbase = semantic.anchors.astype(np.float32)
+        zbase = _unit(semantic.pooled(semantic.anchors.astype(np.float32)))  # one unit anchor per group
         if gamma > 0 and labels.nnz:
-            zbase = zbase + gamma * _dense_directions(sparse.csr_matrix(labels.T, dtype=np.float32), Z, shrink)
+            zbase = zbase + gamma * _dense_directions(semantic.pooled(sparse.csr_matrix(labels.T, dtype=np.float32)),
+                                                      Z, shrink)
         semantic.centroids = _unit(zbase)
     assigned = np.full(n, -1, dtype=np.int64)
     pmax = passage_max
@@ -308,16 +319,17 @@ def expand_centroids(A: sparse.csr_matrix, H: sparse.csr_matrix, languages: Sequ
         mixed = None if semantic is None else (Z, semantic.ratio * semantic.centroids.T, semantic.weight)
         first = np.full(n, -2, dtype=np.int64) if semantic is not None and semantic.agree else None
         idx, best, second = top2_scores(H, C.T.tocsr(), languages, art_lang, other_language_weight,
-                                        passages=passages, passage_max=pmax, semantic=mixed, first_out=first)
+                                        passages=passages, passage_max=pmax, semantic=mixed, first_out=first,
+                                        groups=groups)
         ok = confident_mask(best, second, score_scale(best), min_score, min_margin) & ~labelled
-        if first is not None:
-            ok &= (first == idx) | (first == -2)  # rows without a vector: the TF-IDF rule alone
+        if first is not None:  # rows without a vector (-2): the TF-IDF rule alone
+            ok &= (first == -2) | (semantic.groups[np.maximum(first, 0)] == semantic.groups[np.maximum(idx, 0)])
         assigned = np.where(ok, idx, -1)
         rows = np.nonzero(ok)[0]
         member = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (idx[rows], rows)), shape=(m, n))
         C = normalize(base + beta * _mean_directions(member, H, shrink, max_terms)).tocsr()
         if semantic is not None:
-            semantic.centroids = _unit(zbase + beta * _dense_directions(member, Z, shrink))
+            semantic.centroids = _unit(zbase + beta * _dense_directions(semantic.pooled(member), Z, shrink))
     if labels.nnz:
         first = np.asarray(sparse.csr_matrix(labels).argmax(axis=1)).ravel()
         assigned = np.where(labelled, first, assigned)
@@ -333,17 +345,62 @@ class SemanticFit:
 
     ``anchors`` (n_articles, d) and ``rows`` (n_inquiries, d) are unit rows (centred, see
     :func:`suggest.semantic.centre`); ``ratio`` brings their cosines to the TF-IDF scores' level;
-    ``weight`` is their share of the score.
+    ``weight`` is their share of the score. ``groups`` (n_articles,) numbers the articles'
+    translation groups (:func:`group_codes`): the encoder is multilingual, so the translations of
+    one article share one semantic centroid, made of all their anchors and all their members.
     """
 
     def __init__(self, anchors: np.ndarray, rows: np.ndarray, *, weight: float, ratio: float,
-                 agree: bool = False) -> None:
+                 agree: bool = False, groups: np.ndarray | None = None) -> None:
         self.anchors = anchors
         self.agree = agree
         self.rows = rows
         self.weight = weight
         self.ratio = ratio
         self.centroids = anchors
+        self.groups = np.arange(len(anchors)) if groups is None else np.asarray(groups)
+        self._pool = group_pooling(self.groups)
+
+    def pooled(self, M):
+        """Per article, the sum of its translation group's rows of ``M`` (``M`` itself without translations)."""
+        return M if self._pool is None else self._pool @ M
+
+
+def group_codes(keys: Sequence[str]) -> np.ndarray:
+    """One integer per distinct key (an empty key is a group of its own), in order of appearance."""
+    seen: dict[str, int] = {}
+    codes = np.empty(len(keys), dtype=np.int64)
+    for i, key in enumerate(keys):
+        codes[i] = seen.setdefault(key, len(seen)) if key else len(keys) + i
+    return np.unique(codes, return_inverse=True)[1].astype(np.int64)
+
+
+def nontrivial(groups: np.ndarray) -> np.ndarray | None:
+    """``groups`` when some group has more than one article, else None (the cheaper path everywhere)."""
+    groups = np.asarray(groups)
+    return None if groups.size == np.unique(groups).size else groups
+
+
+def group_members(groups: np.ndarray) -> np.ndarray:
+    """(n, size of the largest group): row j lists the articles of j's group, padded with j itself."""
+    groups = np.asarray(groups)
+    order = np.argsort(groups, kind="stable")
+    starts = np.flatnonzero(np.r_[True, groups[order][1:] != groups[order][:-1]])
+    sizes = np.diff(np.r_[starts, groups.size])
+    out = np.repeat(np.arange(groups.size)[:, None], sizes.max() if sizes.size else 1, axis=1)
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        members = order[start:start + size]
+        out[members, :size] = members
+    return out
+
+
+def group_pooling(groups: np.ndarray) -> sparse.csr_matrix | None:
+    """(n, n) 0/1 matrix with a 1 where two articles share a group; None when every group has one article."""
+    groups = np.asarray(groups)
+    if groups.size == np.unique(groups).size:
+        return None
+    member = sparse.csr_matrix((np.ones(groups.size, dtype=np.float32), (np.arange(groups.size), groups)))
+    return (member @ member.T).tocsr()
 
 
 def _unit(M: np.ndarray) -> np.ndarray:

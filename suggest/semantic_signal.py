@@ -3,7 +3,7 @@
 Kept apart from the TF-IDF method it joins: centring the encoder's rows per language,
 putting its cosines on the TF-IDF scores' level, and the agreement rule (the encoder
 alone must rank the chosen article first). A mixin: it reads the host's fitted
-``slugs_``, ``article_languages_``, ``history_matrix_``, ``other_language_weight``,
+``slugs_``, ``article_languages_``, ``article_groups_``, ``history_matrix_``, ``other_language_weight``,
 ``semantic_weight``, ``semantic_agree`` and ``selftrain_agree``, and its ``_passages()`` and
 ``language_codes()``.
 """
@@ -66,7 +66,7 @@ class SemanticSignal:
         self.encoder_name_ = encoder_name
         self.history_semantic_ = Hs
         return SemanticFit(As, Hs, weight=float(self.semantic_weight), ratio=self.semantic_ratio_,
-                           agree=bool(self.selftrain_agree))
+                           agree=bool(self.selftrain_agree), groups=self.article_groups_)
 
     @property
     def uses_semantic(self) -> bool:
@@ -85,6 +85,8 @@ class SemanticSignal:
                         chunk: int = 4096) -> np.ndarray:
         """Per text, whether the encoder alone ranks ``chosen`` first (all True without the rule or vectors).
 
+        "First" is by translation group: translations share one semantic centroid, so a text in a
+        language the article is not written in agrees with whichever translation ranks first.
         Rows without a vector (zero rows) are not held back by the rule.
         """
         chosen = np.asarray(chosen)
@@ -99,7 +101,8 @@ class SemanticSignal:
                 other = langs[start:start + chunk, None] != codes.articles[None, :]
                 block = np.where(other, block * self.other_language_weight, block)
             empty = ~np.any(np.asarray(Z[start:start + chunk]) != 0, axis=1)
-            agree[start:start + chunk] = (block.argmax(axis=1) == chosen[start:start + chunk]) | empty
+            groups = self.article_groups_
+            agree[start:start + chunk] = (groups[block.argmax(axis=1)] == groups[chosen[start:start + chunk]]) | empty
         return agree
 
     def _centre(self, M: np.ndarray, languages: Sequence[str | None]) -> np.ndarray:

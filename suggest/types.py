@@ -21,6 +21,9 @@ class ArticleText:
     language: str
     category: str = ""
     tags: tuple[str, ...] = ()
+    #: Translation group: articles with the same non-empty key say the same thing in different
+    #: languages (an original and its translations); empty means an article of its own.
+    group: str = ""
 
 
 @dataclass(frozen=True)

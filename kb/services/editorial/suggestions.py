@@ -49,7 +49,8 @@ def article_texts(session: Session) -> list[ArticleText]:
     rows = session.scalars(select(Article).where(Article.status == ArticleStatus.PUBLISHED)
                            .options(selectinload(Article.category)).order_by(Article.id))
     return [ArticleText(slug=a.slug, title=a.title, body=a.body, language=a.language,
-                        category=a.category.slug, tags=tuple(a.tags or ())) for a in rows]
+                        category=a.category.slug, tags=tuple(a.tags or ()),
+                        group=str(a.group_id)) for a in rows]
 
 
 def inquiry_texts(session: Session, *, since: datetime | None = None) -> list[InquiryText]:
@@ -74,9 +75,9 @@ def inquiry_texts(session: Session, *, since: datetime | None = None) -> list[In
 def fingerprint(session: Session, encoder: str = "") -> str:
     """What a fitted matcher depends on: published articles, linked answers and the encoder used."""
     digest = hashlib.sha256(f"encoder|{encoder}\n".encode())
-    for row in session.execute(select(Article.id, Article.slug, Article.updated_at)
+    for row in session.execute(select(Article.id, Article.slug, Article.updated_at, Article.translation_of_id)
                                .where(Article.status == ArticleStatus.PUBLISHED).order_by(Article.id)):
-        digest.update(f"{row.id}|{row.slug}|{row.updated_at.isoformat()}\n".encode())
+        digest.update(f"{row.id}|{row.slug}|{row.updated_at.isoformat()}|{row.translation_of_id}\n".encode())
     links = session.execute(select(func.count(TicketArticleLink.id), func.max(TicketArticleLink.id))).one()
     digest.update(f"links|{links[0]}|{links[1]}".encode())
     return digest.hexdigest()[:24]
