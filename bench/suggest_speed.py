@@ -11,6 +11,10 @@ Texts are generated from a small vocabulary of shop words (no data set needed), 
 the sparsity is realistic but the quality numbers are meaningless.
 
 Usage: python bench/suggest_speed.py attach|gaps|all [--articles N] [--sizes 10000,50000,100000] [--semantic]
+                                    [--translations]
+
+``--translations`` groups the articles in threes (an original and two translations), the worst case
+for the translation-group paths (pooled semantic centroids, runner-up outside the group).
 """
 from __future__ import annotations
 
@@ -46,9 +50,10 @@ def text(rng: random.Random, n: int) -> str:
     return " ".join(words)
 
 
-def make_articles(n: int, rng: random.Random) -> list[ArticleText]:
-    """``n`` articles with short titles and 80-word bodies."""
-    return [ArticleText(slug=f"a{i}", title=text(rng, 4), body=text(rng, 80), language="en") for i in range(n)]
+def make_articles(n: int, rng: random.Random, translations: bool = False) -> list[ArticleText]:
+    """``n`` articles with short titles and 80-word bodies (in translation groups of three when asked)."""
+    return [ArticleText(slug=f"a{i}", title=text(rng, 4), body=text(rng, 80), language="en",
+                        group=f"g{i // 3}" if translations else "") for i in range(n)]
 
 
 def make_inquiries(n: int, rng: random.Random) -> list[InquiryText]:
@@ -64,10 +69,10 @@ def unit_rows(n: int, seed: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def bench_attach(n_articles: int, n_history: int, semantic: bool = False) -> dict:
+def bench_attach(n_articles: int, n_history: int, semantic: bool = False, translations: bool = False) -> dict:
     """Median / p99 ms of single-text ``rank`` calls (with a stored vector per text when ``semantic``)."""
     rng = random.Random(1)
-    arts, hist = make_articles(n_articles, rng), make_inquiries(n_history, rng)
+    arts, hist = make_articles(n_articles, rng, translations), make_inquiries(n_history, rng)
     vectors = {"article_vectors": unit_rows(n_articles, 1), "history_vectors": unit_rows(n_history, 2)} \
         if semantic else {}
     t = time.perf_counter()
@@ -89,16 +94,17 @@ def bench_attach(n_articles: int, n_history: int, semantic: bool = False) -> dic
         matcher.rank(q, k=5, language="en")
         with_lang.append((time.perf_counter() - t) * 1000)
     with_lang.sort()
-    return {"bench": "attach", "semantic": matcher.uses_semantic, "articles": n_articles, "history": n_history,
+    return {"bench": "attach", "semantic": matcher.uses_semantic, "translations": translations,
+            "articles": n_articles, "history": n_history,
             "fit_s": round(fit_s, 1),
             "median_ms": round(times[len(times) // 2], 2), "p99_ms": round(times[int(len(times) * 0.99)], 2),
             "median_ms_language_given": round(with_lang[len(with_lang) // 2], 2)}
 
 
-def bench_gaps_one(n: int, n_articles: int, semantic: bool = False) -> dict:
+def bench_gaps_one(n: int, n_articles: int, semantic: bool = False, translations: bool = False) -> dict:
     """Fit + mine over ``n`` inquiries in the window (with stored vectors when ``semantic``); own process."""
     rng = random.Random(2)
-    arts, inqs = make_articles(n_articles, rng), make_inquiries(n, rng)
+    arts, inqs = make_articles(n_articles, rng, translations), make_inquiries(n, rng)
     history_vectors = unit_rows(n, 2) if semantic else None
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
@@ -109,7 +115,7 @@ def bench_gaps_one(n: int, n_articles: int, semantic: bool = False) -> dict:
     report = GapMiner().mine(inqs, arts, as_of=AS_OF, matcher=matcher, vectors=history_vectors)
     total = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"bench": "gaps", "semantic": matcher.uses_semantic, "inquiries": n, "articles": n_articles, "fit_s": round(t_fit, 1),
+    return {"bench": "gaps", "semantic": matcher.uses_semantic, "translations": translations, "inquiries": n, "articles": n_articles, "fit_s": round(t_fit, 1),
             "mine_s": round(total - t_fit, 1), "total_s": round(total, 1),
             "peak_rss_growth_mb": round((peak - base) / 1024), "topics": len(report.topics)}
 
@@ -123,16 +129,18 @@ def main() -> None:
     p.add_argument("--gap-articles", type=int, default=1000)
     p.add_argument("--sizes", default="10000,50000,100000")
     p.add_argument("--semantic", action="store_true", help="attach with stored encoder vectors (random rows)")
+    p.add_argument("--translations", action="store_true", help="articles in translation groups of three")
     args = p.parse_args()
     if args.what == "_gaps_one":
-        print(json.dumps(bench_gaps_one(int(args.sizes), args.gap_articles, args.semantic)))
+        print(json.dumps(bench_gaps_one(int(args.sizes), args.gap_articles, args.semantic, args.translations)))
         return
     if args.what in ("attach", "all"):
-        print(json.dumps(bench_attach(args.articles, args.history, args.semantic)), flush=True)
+        print(json.dumps(bench_attach(args.articles, args.history, args.semantic, args.translations)), flush=True)
     if args.what in ("gaps", "all"):
         for n in args.sizes.split(","):
             out = subprocess.run([sys.executable, __file__, "_gaps_one", "--sizes", n,
-                                  "--gap-articles", str(args.gap_articles), *(["--semantic"] if args.semantic else [])],
+                                  "--gap-articles", str(args.gap_articles), *(["--semantic"] if args.semantic else []),
+                                  *(["--translations"] if args.translations else [])],
                                  capture_output=True, text=True)
             print(out.stdout.strip() or out.stderr.strip()[-500:], flush=True)
 

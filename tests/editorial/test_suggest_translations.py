@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 from scipy import sparse
 from sqlalchemy import select
 
@@ -117,3 +118,16 @@ def test_the_app_groups_an_original_with_its_translations(app, create_article) -
         swedish.updated_at = updated
         session().flush()
         assert fingerprint(session()) != before  # the model learnt the grouping: it is refitted
+
+
+def test_a_saved_model_keeps_its_translation_groups(tmp_path) -> None:
+    grouped, question = _shop(ARTICLES)
+    grouped.save(tmp_path / "model")
+    loaded = ArticleMatcher.load(tmp_path / "model")
+    assert list(loaded.article_groups_) == list(grouped.article_groups_)
+    for language in ("fi", "sv"):  # semantic centroids are saved as float16: scores agree to 1e-3
+        after = loaded.rank("rikki meni", language=language, vector=question, k=3)
+        before = grouped.rank("rikki meni", language=language, vector=question, k=3)
+        assert [s.slug for s in after.suggestions] == [s.slug for s in before.suggestions]
+        assert after.confident == before.confident
+        assert [s.score for s in after.suggestions] == pytest.approx([s.score for s in before.suggestions], abs=1e-3)
