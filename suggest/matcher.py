@@ -209,6 +209,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
         self.article_groups_ = group_codes([a.group for a in articles])
+        self._translation_groups = nontrivial(self.article_groups_)
         self._language_codes = LanguageCodes(self.article_languages_)
         width = self.features_.n_features_out_
         w = float(self.title_weight)
@@ -281,8 +282,8 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         return self._language_codes
 
     def translation_groups(self) -> np.ndarray | None:
-        """The articles' translation groups, or None when no article has a translation."""
-        return nontrivial(self.article_groups_)
+        """The articles' translation groups, or None when no article has a translation (found once per fit or load)."""
+        return self._translation_groups
 
     def _prepare_serving(self) -> None:
         if getattr(self, "_language_codes", None) is None:  # a loaded matcher
@@ -381,8 +382,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
                 top = [Suggestion(self.slugs_[j], round(v, 4)) for j, v in zip(order[:k], vals[:k])]
                 second = vals[1] if len(vals) > 1 else 0.0
                 if groups is not None and len(vals) > 1:  # a translation of the best is not a rival
-                    rivals = row[groups != groups[order[0]]]
-                    second = max(float(rivals.max()), 0.0) if rivals.size else 0.0
+                    second = _runner_up(row, order, vals, groups)
                 confident = bool(top) and bool(agreed) and is_confident(vals[0], second, scale, self.min_score,
                                                                         self.min_margin)
                 out.append(Ranking(suggestions=top, confident=confident))
@@ -451,10 +451,21 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         matcher.history_assigned_ = np.asarray(arrays["history_assigned_"], dtype=np.int64)
         matcher.article_groups_ = (np.asarray(arrays["article_groups_"], dtype=np.int64) if "article_groups_" in arrays
                                    else np.arange(len(matcher.slugs_), dtype=np.int64))
+        matcher._translation_groups = nontrivial(matcher.article_groups_)
         matcher._prepare_serving()
         if "history_confident_" in arrays:
             matcher.history_confident_ = np.asarray(arrays["history_confident_"], dtype=bool)
         return matcher
+
+
+def _runner_up(row: np.ndarray, order: np.ndarray, vals: list[float], groups: np.ndarray) -> float:
+    """The best score outside the first article's translation group (from the top ``order`` when it is there)."""
+    first = groups[order[0]]
+    for j, value in zip(order[1:], vals[1:]):
+        if groups[j] != first:
+            return value
+    rivals = row[groups != first]
+    return max(float(rivals.max()), 0.0) if rivals.size else 0.0
 
 
 def _unit_rows(X: sparse.spmatrix) -> sparse.csr_matrix:

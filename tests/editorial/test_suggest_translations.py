@@ -40,7 +40,7 @@ def _unit(*rows: np.ndarray) -> np.ndarray:
     return M / np.linalg.norm(M, axis=1, keepdims=True)
 
 
-def _shop(articles: list[ArticleText]) -> tuple[ArticleMatcher, np.ndarray]:
+def _shop(articles: list[ArticleText], **params) -> tuple[ArticleMatcher, np.ndarray]:
     """A shop whose English customers write about broken parcels in words no article uses, linked by
     agents to the English article; the Finnish article has no inquiries of its own."""
     english = ["the vase came smashed", "my lamp shattered on the way", "cups cracked in the box",
@@ -54,8 +54,8 @@ def _shop(articles: list[ArticleText]) -> tuple[ArticleMatcher, np.ndarray]:
     broken[5] = 1.0
     article_rows = _unit(DAMAGE, DAMAGE + 0.2 * MISSING, MISSING + 0.5 * broken, DELIVERY)
     history_rows = np.vstack([_unit(broken + 0.5 * DAMAGE)] * 5 + [_unit(DELIVERY)] * 3)
-    matcher = ArticleMatcher().fit(articles, history, article_vectors=article_rows, history_vectors=history_rows,
-                                   encoder_name="synthetic")
+    matcher = ArticleMatcher(**params).fit(articles, history, article_vectors=article_rows,
+                                           history_vectors=history_rows, encoder_name="synthetic")
     return matcher, _unit(broken + 0.3 * DAMAGE)[0]
 
 
@@ -84,6 +84,19 @@ def test_a_translation_is_never_the_runner_up_of_its_original() -> None:
     assert (best[0], second[0]) == (np.float32(0.5), np.float32(0.45))
     _, best, second = top2_scores(X, CT, ["fi"], ["fi", "fi", "fi"], 0.5, groups=groups)
     assert (best[0], second[0]) == (np.float32(0.5), np.float32(0.2))
+
+
+def test_an_answer_is_confident_although_its_translation_scores_nearly_as_well() -> None:
+    # a shop that ranks every language alike: the English translation is a close second to the Finnish
+    # text, which would fail the margin rule if a translation counted as a rival
+    matcher, _ = _shop(ARTICLES, other_language_weight=1.0)
+    broken = np.zeros(8, dtype=np.float32)
+    broken[5] = 1.0
+    ranking = matcher.rank("maljakko tuli rikki", language="fi", vector=_unit(broken + 0.5 * DAMAGE)[0], k=3)
+    first, second, third = ranking.suggestions
+    assert (first.slug, second.slug) == ("kuljetusvaurio", "damaged-in-transit")
+    assert first.score - second.score < 0.15 * first.score < first.score - third.score
+    assert ranking.confident
 
 
 def test_a_question_in_a_language_with_no_article_is_offered_the_answer_in_each_translation() -> None:
