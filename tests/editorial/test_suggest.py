@@ -198,6 +198,34 @@ def test_searches_count_into_topics_but_never_make_one():
     assert ("gift card", 2) in only_search.searches
 
 
+WRAP = ["Do you offer gift wrapping for my gift?", "Can you gift wrap my order as a gift?",
+        "Is gift wrapping available for a gift?", "Could my gift be gift wrapped?", "gift wrapping for a gift order?"]
+GIFT_CARDS = ArticleText("gift-cards", "Gift cards", "Buy a gift card for any amount from 10 to 200 euros. The gift "
+                         "card is sent by email and is valid for a year.", "en")
+
+
+def test_searches_the_help_center_cannot_answer_count_against_a_confident_neighbour():
+    # every gift-wrapping question is confidently "Gift cards" (the words say "gift"); customers searching
+    # "gift wrapping" found nothing, and those asks count: 5 confident of 5 + 8 asks is under 40 %
+    articles = ARTICLES + [GIFT_CARDS]
+    inqs = [inquiry(i, t, days=1 + i * 0.01) for i, t in enumerate(WRAP + SIZE + RETURNS)]
+    matcher = ArticleMatcher().fit(articles, inqs)
+    assert all(r.confident and r.suggestions[0].slug == "gift-cards" for r in matcher.rank_many(WRAP, k=2))
+    wrap_ids = {f"q{i}" for i in range(len(WRAP))}
+
+    def mine(searches: int):
+        asks = [("gift wrapping", NOW - timedelta(hours=1 + n), "en") for n in range(searches)]
+        return GapMiner().mine(inqs, articles, as_of=NOW, matcher=matcher, zero_result_searches=asks)
+
+    reopened = mine(8)
+    wrap = [t for t in reopened.topics if set(t.inquiry_ids) == wrap_ids]
+    assert wrap and wrap[0].searches == (("gift wrapping", 8),) and wrap[0].rank == 1
+    assert reopened.searches == []
+    few = mine(2)  # 5 of 7 asks answered: still covered; the searches are kept apart, not dropped
+    assert all(not wrap_ids & set(t.inquiry_ids) for t in few.topics)
+    assert few.searches == [("gift wrapping", 2)]
+
+
 def test_naive_as_of_is_refused():
     with pytest.raises(ValueError):
         GapMiner().mine([], ARTICLES, as_of=datetime(2026, 3, 2))
