@@ -187,9 +187,9 @@ class GapMiner(BaseEstimator):
         labels = np.full(len(window), -1, dtype=np.int64)
         labels[keep] = cluster_texts(joint_rows[keep], distance=self.distance, max_exact=self.max_exact,
                                      random_state=self.random_state, merge_similarity=self.merge_similarity)
-        search_vectors = search_vectors if Z is not None else None
-        groups, answered_searches = self._open_topics(self._clusters(labels), confident, X, Z, matcher,
-                                                      zero_result_searches, start, as_of, search_vectors)
+        searches = _SearchRows(self, zero_result_searches, start, as_of, matcher,
+                               search_vectors if Z is not None else None)
+        groups, answered = self._open_topics(self._clusters(labels), confident, X, Z, searches)
         if Z is not None and self.language_merge < 1.0:
             groups = merge_across_languages(groups, Z, languages, self.language_merge)
         say(f"{len(groups)} unanswered topics; describing the top {self.top}")
@@ -198,10 +198,7 @@ class GapMiner(BaseEstimator):
                              searches=_distinct(zero_result_searches, start, as_of))
         centroids, joint = self._centres(groups, X, Z, len(window))
         # a search asking an answered topic's question stays apart; the others join the open topics
-        answered = {_key(text) for text, _ in answered_searches}
-        open_searches = [s for s in zero_result_searches if _key(s[0]) not in answered]
-        joined, unmatched = self._join_searches(open_searches, start, as_of, matcher, joint, search_vectors)
-        unmatched = sorted(unmatched + answered_searches, key=lambda pair: (-pair[1], _key(pair[0])))
+        joined, unmatched = searches.join(joint, self.search_threshold, apart=answered)
         counts = [sum(n for _, n in found) for found in joined]
         order = sorted(range(len(groups)), key=lambda t: (-(len(groups[t]) + counts[t]), -counts[t], groups[t][0]))
         word_vec = matcher.features_.word_vectorizer_
@@ -225,20 +222,15 @@ class GapMiner(BaseEstimator):
         return np.asarray(stored, dtype=np.int64)
 
     def _open_topics(self, clusters: list[list[int]], confident: np.ndarray, X: sparse.csr_matrix,
-                     Z: np.ndarray | None, matcher: ArticleMatcher,
-                     searches: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime,
-                     search_vectors: Callable[[list[str]], np.ndarray | None] | None
-                     ) -> tuple[list[list[int]], list[tuple[str, int]]]:
+                     Z: np.ndarray | None, searches: "_SearchRows") -> tuple[list[list[int]], set[int]]:
         """The clusters not answered, counting the zero-result searches joined to each as unanswered asks;
-        and the searches joined to the answered ones."""
-        joined: list[list[tuple[str, int]]] = [[] for _ in clusters]
-        if searches and clusters:
-            n = confident.shape[0]
-            joined = self._join_searches(searches, start, end, matcher, self._centres(clusters, X, Z, n)[1],
-                                         search_vectors)[0]
-        is_open = [confident[g].sum() / (len(g) + sum(count for _, count in found)) < self.coverage
+        and the searches joined to the answered ones (their indices in ``searches.distinct``)."""
+        joined: list[list[int]] = [[] for _ in clusters]
+        if searches.distinct and clusters:
+            joined = searches.nearest(self._centres(clusters, X, Z, confident.shape[0])[1], self.search_threshold)
+        is_open = [confident[g].sum() / (len(g) + sum(searches.distinct[i][1] for i in found)) < self.coverage
                    for g, found in zip(clusters, joined)]
-        answered = [pair for found, keep in zip(joined, is_open) if not keep for pair in found]
+        answered = {i for found, keep in zip(joined, is_open) if not keep for i in found}
         return [g for g, keep in zip(clusters, is_open) if keep], answered
 
     def _clusters(self, labels: np.ndarray) -> list[list[int]]:
@@ -274,32 +266,6 @@ class GapMiner(BaseEstimator):
             return X
         return sparse.hstack([np.sqrt(1.0 - s) * X, sparse.csr_matrix(np.sqrt(s) * Z.astype(np.float32))],
                              format="csr", dtype=np.float32)
-
-    def _join_searches(self, searches: Sequence[tuple[str, datetime, str | None]], start: datetime, end: datetime,
-                       matcher: ArticleMatcher, centroids: sparse.csr_matrix,
-                       search_vectors: Callable[[list[str]], np.ndarray | None] | None
-                       ) -> tuple[list[list[tuple[str, int]]], list[tuple[str, int]]]:
-        """Per topic, the distinct searches joined to it (words, count); and the searches joined to none."""
-        joined: list[list[tuple[str, int]]] = [[] for _ in range(centroids.shape[0])]
-        distinct = _distinct(searches, start, end)
-        if not distinct or centroids.shape[0] == 0:
-            return joined, distinct
-        language = {_key(text): lang for text, _, lang in searches if lang}
-        rows = [prepare(t, language.get(_key(t))) for t, _ in distinct]
-        Q = matcher.vectorise(rows)
-        Z = None
-        if search_vectors is not None:
-            raw = search_vectors([t for t, _ in distinct])
-            Z = matcher.centre_vectors(raw, [r[2] for r in rows]) if raw is not None else None
-        sims = (self._joint_rows(Q, Z, self.search_share) @ centroids.T).toarray()
-        unmatched = []
-        for row, (text, count) in enumerate(distinct):
-            col = int(sims[row].argmax())
-            if sims[row, col] >= self.search_threshold:
-                joined[col].append((text, count))
-            else:
-                unmatched.append((text, count))
-        return joined, unmatched
 
     def _describe(self, rank: int, window: Sequence[InquiryText], prepared: "_Prepared", X: sparse.csr_matrix,
                   members: list[int], centroid: np.ndarray, matcher: ArticleMatcher,
@@ -364,6 +330,53 @@ def merge_across_languages(groups: list[list[int]], Z: np.ndarray, languages: Se
     for i, g in enumerate(groups):
         merged.setdefault(root(i), []).extend(g)
     return [sorted(g) for g in merged.values()]
+
+
+class _SearchRows:
+    """The window's distinct zero-result searches, analysed and embedded once, and their joins to topics.
+
+    A search's similarity to a topic is ``(1 - search_share) * TF-IDF cosine + search_share * encoder
+    cosine`` (see :meth:`GapMiner._joint_rows`); it joins the most similar topic when that reaches the
+    threshold.
+    """
+
+    def __init__(self, miner: GapMiner, searches: Sequence[tuple[str, datetime, str | None]], start: datetime,
+                 end: datetime, matcher: ArticleMatcher,
+                 search_vectors: Callable[[list[str]], np.ndarray | None] | None) -> None:
+        self.distinct = _distinct(searches, start, end)
+        self.rows: sparse.csr_matrix | None = None
+        if not self.distinct:
+            return
+        language = {_key(text): lang for text, _, lang in searches if lang}
+        prepared = [prepare(t, language.get(_key(t))) for t, _ in self.distinct]
+        Z = None
+        if search_vectors is not None:
+            raw = search_vectors([t for t, _ in self.distinct])
+            Z = matcher.centre_vectors(raw, [r[2] for r in prepared]) if raw is not None else None
+        self.rows = miner._joint_rows(matcher.vectorise(prepared), Z, miner.search_share)
+
+    def nearest(self, centres: sparse.csr_matrix, threshold: float) -> list[list[int]]:
+        """Per topic (row of ``centres``), the indices of the searches joined to it."""
+        joined: list[list[int]] = [[] for _ in range(centres.shape[0])]
+        if self.rows is None or centres.shape[0] == 0:
+            return joined
+        sims = (self.rows @ centres.T).toarray()
+        for i, row in enumerate(sims):
+            col = int(row.argmax())
+            if row[col] >= threshold:
+                joined[col].append(i)
+        return joined
+
+    def join(self, centres: sparse.csr_matrix, threshold: float, apart: set[int]
+             ) -> tuple[list[list[tuple[str, int]]], list[tuple[str, int]]]:
+        """Per topic, the searches joined to it (words, count); and the others, most first.
+
+        The searches in ``apart`` join no topic (they ask a question an article answers).
+        """
+        joined = [[i for i in found if i not in apart] for found in self.nearest(centres, threshold)]
+        taken = {i for found in joined for i in found}
+        return ([[self.distinct[i] for i in found] for found in joined],
+                [pair for i, pair in enumerate(self.distinct) if i not in taken])
 
 
 def _key(text: str) -> str:

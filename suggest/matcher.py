@@ -43,20 +43,16 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from . import persist
 from .calibration import confident_mask, is_confident, score_scale
 from .features import NO_CHARS, TextFeatures
 from .language import detect_language
+from .matcher_files import MatcherFiles
 from .normalise import analyse
 from .passages import split_passages
 from .selftrain import (LanguageCodes, expand_centroids, group_codes, mix_semantic, nontrivial, passage_maxima,
                         score_block, top2_scores)
 from .semantic_signal import SemanticSignal
 from .types import ArticleText, InquiryText, Ranking, Suggestion
-
-_PARAMS = ("title_weight", "passage_weight", "passage_chars", "prefix_length", "char_weights", "expansion", "label_weight", "shrink", "n_rounds", "max_selftrain_rows", "max_centroid_terms", "assign_score",
-           "assign_margin", "other_language_weight", "min_score", "min_margin", "semantic_weight",
-           "semantic_agree", "selftrain_agree")
 
 
 def prepare(text: str, language: str | None, *, email: bool = True, chars: bool = True) -> tuple[str, str, str]:
@@ -69,7 +65,7 @@ def prepare(text: str, language: str | None, *, email: bool = True, chars: bool 
     return stems, words if chars else NO_CHARS + words, lang
 
 
-class ArticleMatcher(SemanticSignal, BaseEstimator):
+class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
     """TF-IDF article ranking against article centroids self-trained on the inquiry history.
 
     Parameters
@@ -208,8 +204,7 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         matrix = self.features_.fit_transform(titles + bodies + hist)
         self.slugs_ = [a.slug for a in articles]
         self.article_languages_ = [a.language for a in articles]
-        self.article_groups_ = group_codes([a.group for a in articles])
-        self._translation_groups = nontrivial(self.article_groups_)
+        self.set_translation_groups(group_codes([a.group for a in articles]))
         self._language_codes = LanguageCodes(self.article_languages_)
         width = self.features_.n_features_out_
         w = float(self.title_weight)
@@ -280,6 +275,11 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
     def language_codes(self) -> LanguageCodes:
         """The articles' languages as codes, built once per fit (or load)."""
         return self._language_codes
+
+    def set_translation_groups(self, groups: np.ndarray) -> None:
+        """Set :attr:`article_groups_` (and whether any group has more than one article)."""
+        self.article_groups_ = np.asarray(groups, dtype=np.int64)
+        self._translation_groups = nontrivial(self.article_groups_)
 
     def translation_groups(self) -> np.ndarray | None:
         """The articles' translation groups, or None when no article has a translation (found once per fit or load)."""
@@ -397,65 +397,6 @@ class ArticleMatcher(SemanticSignal, BaseEstimator):
         """Rank articles for one text; see :meth:`rank_many`."""
         return self.rank_many([text], k=k, languages=[language],
                               vectors=None if vector is None else np.asarray(vector)[None, :])[0]
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, directory) -> None:
-        """Write the fitted matcher to ``directory`` as JSON + ``.npz`` (no pickle)."""
-        check_is_fitted(self, "article_matrix_")
-        meta, arrays = self.features_.to_arrays()
-        meta.update(params={name: getattr(self, name) for name in _PARAMS}, slugs=self.slugs_,
-                    article_languages=self.article_languages_, history_ids=self.history_ids_,
-                    history_languages=self.history_languages_,
-                    score_scale=self.score_scale_, tfidf_scale=self.tfidf_scale_,
-                    encoder_name=self.encoder_name_, semantic_ratio=self.semantic_ratio_)
-        for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
-            persist.pack_sparse(name, getattr(self, name), arrays)
-        arrays["passage_starts_"] = np.asarray(self.passage_starts_, dtype=np.int64)
-        arrays["history_assigned_"] = np.asarray(self.history_assigned_, dtype=np.int64)
-        arrays["history_confident_"] = np.asarray(self.history_confident_, dtype=bool)
-        arrays["article_groups_"] = np.asarray(self.article_groups_, dtype=np.int64)
-        if self.uses_semantic:  # float16 is plenty for cosines (derived data, like the rest)
-            arrays["semantic_centroids_"] = self.semantic_centroids_.astype(np.float16)
-            arrays["semantic_mean_"] = self.semantic_mean_.astype(np.float32)
-            for lang, mean in self.semantic_language_means_.items():
-                arrays[f"semantic_mean_.{lang}"] = mean
-            arrays["history_semantic_"] = self.history_semantic_.astype(np.float16)
-        persist.write_model(directory, meta, arrays)
-
-    @classmethod
-    def load(cls, directory) -> "ArticleMatcher":
-        """Read a matcher written by :meth:`save`."""
-        meta, arrays = persist.read_model(directory)
-        matcher = cls(**meta["params"])
-        matcher.features_ = TextFeatures(char_weights=matcher.char_weights,
-                                         prefix_length=matcher.prefix_length).from_arrays(meta, arrays)
-        matcher.slugs_ = list(meta["slugs"])
-        matcher.article_languages_ = list(meta["article_languages"])
-        matcher.history_ids_ = list(meta["history_ids"])
-        matcher.history_languages_ = list(meta.get("history_languages", ()))
-        matcher.score_scale_ = float(meta["score_scale"])
-        matcher.tfidf_scale_ = float(meta.get("tfidf_scale", matcher.score_scale_))
-        matcher.encoder_name_ = meta.get("encoder_name")
-        matcher.semantic_ratio_ = float(meta.get("semantic_ratio", 1.0))
-        matcher.semantic_centroids_ = matcher.semantic_mean_ = matcher.history_semantic_ = None
-        matcher.semantic_language_means_ = {}
-        if "semantic_centroids_" in arrays:
-            matcher.semantic_centroids_ = arrays["semantic_centroids_"].astype(np.float32)
-            matcher.semantic_mean_ = arrays["semantic_mean_"].astype(np.float32)
-            matcher.semantic_language_means_ = {key.split(".", 1)[1]: arrays[key].astype(np.float32)
-                                                for key in arrays if key.startswith("semantic_mean_.")}
-            matcher.history_semantic_ = arrays["history_semantic_"]
-        for name in ("article_matrix_", "history_matrix_", "passage_matrix_"):
-            setattr(matcher, name, persist.unpack_sparse(name, arrays))
-        matcher.passage_starts_ = np.asarray(arrays["passage_starts_"], dtype=np.int64)
-        matcher.history_assigned_ = np.asarray(arrays["history_assigned_"], dtype=np.int64)
-        matcher.article_groups_ = (np.asarray(arrays["article_groups_"], dtype=np.int64) if "article_groups_" in arrays
-                                   else np.arange(len(matcher.slugs_), dtype=np.int64))
-        matcher._translation_groups = nontrivial(matcher.article_groups_)
-        matcher._prepare_serving()
-        if "history_confident_" in arrays:
-            matcher.history_confident_ = np.asarray(arrays["history_confident_"], dtype=bool)
-        return matcher
 
 
 def _runner_up(row: np.ndarray, order: np.ndarray, vals: list[float], groups: np.ndarray) -> float:

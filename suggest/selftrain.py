@@ -396,8 +396,8 @@ def group_members(groups: np.ndarray) -> np.ndarray:
 
 def group_pooling(groups: np.ndarray) -> sparse.csr_matrix | None:
     """(n, n) 0/1 matrix with a 1 where two articles share a group; None when every group has one article."""
-    groups = np.asarray(groups)
-    if groups.size == np.unique(groups).size:
+    groups = nontrivial(groups)
+    if groups is None:
         return None
     member = sparse.csr_matrix((np.ones(groups.size, dtype=np.float32), (np.arange(groups.size), groups)))
     return (member @ member.T).tocsr()
