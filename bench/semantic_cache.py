@@ -41,7 +41,7 @@ def write(path: str, cache: dict[str, np.ndarray]) -> None:
 
 def scenario_texts(name: str, seed: int = 7) -> list[str]:
     articles, inquiries, *_ = se.SCENARIOS[name](seed)
-    return ([article_input(a["title"], a["body"]) for a in articles]
+    return ([article_input(a["title"], a["body"], a.get("tags", ())) for a in articles]
             + [" ".join(x for x in (q.get("subject"), q["body"]) if x) for q in inquiries])
 
 

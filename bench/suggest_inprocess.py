@@ -56,7 +56,7 @@ def run(name: str, seed: int, k: int) -> dict:
     arts, inqs = to_library(articles, inquiries)
     t0 = time.perf_counter()
     if SEMANTIC is not None:
-        av = vectors_for([article_input(a.title, a.body) for a in arts])
+        av = vectors_for([article_input(a.title, a.body, a.tags) for a in arts])
         hv = vectors_for([q.text for q in inqs])
         matcher = ArticleMatcher(**PARAMS).fit(arts, history=inqs, article_vectors=av, history_vectors=hv,
                                                encoder_name=ENCODER)

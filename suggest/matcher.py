@@ -47,7 +47,7 @@ from .calibration import confident_mask, is_confident, score_scale
 from .features import NO_CHARS, TextFeatures
 from .language import detect_language
 from .matcher_files import MatcherFiles
-from .normalise import analyse
+from .normalise import analyse, article_heading
 from .passages import split_passages
 from .selftrain import (LanguageCodes, expand_centroids, group_codes, mix_semantic, nontrivial, passage_maxima,
                         score_block, top2_scores)
@@ -197,7 +197,7 @@ class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
         -------
         self : ArticleMatcher
         """
-        titles = [prepare(a.title, a.language, email=False) for a in articles]
+        titles = [prepare(article_heading(a.title, a.tags), a.language, email=False) for a in articles]
         bodies = [prepare(a.body, a.language, email=False, chars=False) for a in articles]
         hist = [prepare(q.text, q.language) for q in history]
         self.features_ = TextFeatures(char_weights=self.char_weights, prefix_length=self.prefix_length)

@@ -24,6 +24,7 @@ import functools
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 
 import Stemmer
 
@@ -88,6 +89,17 @@ def _new_text(text: str) -> str:
     """The customer's new words (memoised: the suggester cleans one inquiry several times)."""
     # a mail that only quotes keeps its unquoted words (a subject line, a stray remark)
     return split_message(text).text or _QUOTED.sub("", text)
+
+
+def article_heading(title: str, tags: Sequence[str] = ()) -> str:
+    """An article's title, then its tags on a line of their own.
+
+    Tags are the editor's own short words for what an article answers ("rikki, kolhu" on a
+    transport-damage article whose title says "vaurioitui"): read with the title, where short
+    texts get character n-grams, and by the sentence encoder before the body.
+    """
+    words = ", ".join(t.strip() for t in tags if t.strip())
+    return f"{title}\n{words}" if words else title
 
 
 def fold(text: str) -> str:

@@ -29,7 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .normalise import clean_text
+from .normalise import article_heading, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,6 @@ def centre(rows: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out / np.where(norms > 0, norms, 1.0)
 
 
-def article_input(title: str, body: str) -> str:
-    """The one text an article is embedded from: its title, then the start of its body."""
-    return f"{title}\n{body}".strip()
+def article_input(title: str, body: str, tags: Sequence[str] = ()) -> str:
+    """The one text an article is embedded from: its title and tags, then the start of its body."""
+    return f"{article_heading(title, tags)}\n{body}".strip()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -263,6 +264,38 @@ def test_passage_scoring_finds_the_one_sentence_that_answers():
             ArticleText("other", "Opening hours", "We are open on weekdays from 9 to 17.", "en")]
     ranking = ArticleMatcher().fit(arts).rank("how much is gift wrapping?", k=2)
     assert ranking.suggestions[0].slug == "long"
+
+
+#: Per language: a damage article whose text never says the customer's word but whose tags do, a
+#: missing-item article, and a question whose one telling word is only in the damage article's tags.
+TAGGED_SHOPS = {
+    "fi": ([ArticleText("vaurio", "Tuote vaurioitui kuljetuksessa", "Ota kuvat vaurioituneesta tuotteesta ja "
+                        "pakkauksesta. Korvaamme kuljetuksessa vaurioituneet tuotteet.", "fi",
+                        tags=("rikki", "särkynyt", "kolhu")),
+            ArticleText("puuttuu", "Paketista puuttuu tuote", "Tarkista pakkauslista. Paketti voi tulla "
+                        "useammassa osassa.", "fi", tags=("puuttuva tuote", "vajaa tilaus"))],
+           "maljakko oli särkynyt"),
+    "sv": ([ArticleText("skada", "Varan skadades under transporten", "Ta bilder på den skadade varan och "
+                        "förpackningen. Vi ersätter varor som skadats under transporten.", "sv",
+                        tags=("trasig", "sönder", "krossad")),
+            ArticleText("saknas", "En vara saknas i paketet", "Kontrollera packsedeln. Paketet kan komma i "
+                        "flera delar.", "sv", tags=("saknad vara",))],
+           "vasen var krossad"),
+    "en": ([ArticleText("damage", "Damaged in transit", "Take photos of the damaged item and the packaging. "
+                        "We replace items damaged in transit.", "en", tags=("broken", "smashed", "cracked")),
+            ArticleText("missing", "An item is missing from the parcel", "Check the packing slip. A parcel may "
+                        "arrive in several parts.", "en", tags=("missing item",))],
+           "the vase was cracked"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(TAGGED_SHOPS))
+def test_an_articles_tags_are_read_with_its_title(language):
+    articles, question = TAGGED_SHOPS[language]
+    ranking = ArticleMatcher().fit(articles).rank(question, language=language, k=2)
+    assert ranking.suggestions[0].slug == articles[0].slug and ranking.confident
+    untagged = ArticleMatcher().fit([replace(a, tags=()) for a in articles]).rank(question, language=language)
+    assert not (untagged.confident and untagged.suggestions[0].slug == articles[0].slug)  # the tags made it
 
 
 def test_finnish_forms_meet_through_truncation():

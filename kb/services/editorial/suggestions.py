@@ -194,7 +194,7 @@ class MatcherStore:
 
             # Articles are few (embedded now if the save did not); inquiries without a vector yet
             # (the worker has not reached them) take part on TF-IDF alone.
-            av = ensure_vectors(session, encoder, [article_input(a.title, a.body) for a in articles])
+            av = ensure_vectors(session, encoder, [article_input(a.title, a.body, a.tags) for a in articles])
             hv, _ = stored_matrix(session, encoder, [q.text for q in history])
             matcher = ArticleMatcher().fit(articles, history=history, article_vectors=av, history_vectors=hv,
                                            encoder_name=encoder.name)

@@ -40,7 +40,7 @@ def semantic_status(store) -> str:  # type: ignore[no-untyped-def]
 
 def article_text(article: Article) -> str:
     """The text an article's vector is made from."""
-    return article_input(article.title, article.body)
+    return article_input(article.title, article.body, tuple(article.tags or ()))
 
 
 def ticket_text(subject: str | None, body: str | None) -> str:
