@@ -207,7 +207,7 @@ def _shop(texts: dict[str, list[str]], language: str) -> list[InquiryText]:
 
 def _fit(encoder, articles: list[ArticleText], history: list[InquiryText]) -> ArticleMatcher:
     return ArticleMatcher().fit(articles, history,
-                                article_vectors=embed(encoder, [article_input(a.title, a.body) for a in articles]),
+                                article_vectors=embed(encoder, [article_input(a.title, a.body, a.tags) for a in articles]),
                                 history_vectors=embed(encoder, [q.text for q in history]), encoder_name=encoder.name)
 
 
