@@ -46,8 +46,11 @@ def neuvo_run(app, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEUVO_")}
     env.update(NEUVO_INSTANCE_PATH=app.instance_path, NEUVO_DATABASE_URL=app.config["DATABASE_URL"],
                NEUVO_PASSWORD_HASH_TIME_COST="1", NEUVO_PASSWORD_HASH_MEMORY_COST="8192", PYTHONUNBUFFERED="1")
+    # Ctrl+C as in a terminal, even when the suite itself runs as a background job (which starts with
+    # SIGINT ignored, and a child inherits that)
     process = subprocess.Popen([NEUVO, "run", "--port", str(port), *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
