@@ -28,6 +28,7 @@ from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleFeedback,
                        LinkSource, SearchLog, TicketArticleLink, TicketSuggestion)
 from kb.services.helpcenter.articles import LANGUAGES
 
+#: The tag that marks an article as archived (an archived article is a draft).
 ARCHIVED_TAG = "archived"
 STALE_DAYS = 365
 LIST_LIMIT = 10

@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from kb.models import Article, ArticleRevision, ArticleStatus, Category, SlugRedirect
 from kb.services.editorial import gap_review
-from kb.services.editorial.article_health import translation_table
+from kb.services.editorial.article_health import ARCHIVED_TAG, translation_table
 from kb.services.helpcenter.article_render import render_article
 from kb.services.editorial.article_images import DEFAULT_IMG_SRC, check_images
 from kb.services.helpcenter.articles import LANGUAGES, slugify
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.helpcenter.search_index import queue_reindex
 
-ARCHIVED_TAG = "archived"
 MAX_BODY = 100_000
 STATUS_ACTIONS = ("publish", "unpublish", "archive", "unarchive")
 
