@@ -165,8 +165,14 @@ def test_dismissed_topic_stays_hidden_when_asked_again(app, editor, shop, runner
 
 @both_backends
 def test_draft_from_topic_prefills_title_and_questions(app, editor, shop, backend: str) -> None:
+    with app.app_context():
+        for query in ["lahjapaperi", "lahjapaketointi", "Lahjapaketointi"]:
+            session().add(SearchLog(query=query, language="fi", category=None, result_count=0,
+                                    created_at=utcnow() - timedelta(days=1)))
+        commit()
     report = refresh(editor)
     topic = gift_topic(report, shop)
+    assert topic["searches"] == [{"query": "lahjapaketointi", "count": 2}, {"query": "lahjapaperi", "count": 1}]
     response = editor.post(f"/editor/suggestions/{report['id']}/{topic['rank']}/draft",
                            data={"csrf_token": token(editor, "/editor/suggestions")})
     assert response.status_code == 302
@@ -174,6 +180,8 @@ def test_draft_from_topic_prefills_title_and_questions(app, editor, shop, backen
     article = get_article(app, article_id)
     assert article.status is ArticleStatus.DRAFT and article.title == topic["title"] and article.language == "fi"
     assert "## Kysymykset asiakkailta" in article.body
+    # the words searched in vain become its tags: once published, those searches find it
+    assert article.tags == ["lahjapaketointi", "lahjapaperi"]
     for question in [topic["title"], *topic["examples"]]:
         assert f"- {question}" in article.body
     with app.app_context():
@@ -225,6 +233,11 @@ def test_demo_editor_turns_a_suggested_topic_into_a_published_article(demo_app) 
     after = refresh(client)
     assert majority_of(ids, after) == []
     assert not shown(client, topic)
+    # the words customers searched in vain for this topic are the article's tags, so they find it now
+    assert topic["searches"] and article.tags == [s["query"] for s in topic["searches"]]
+    for search in topic["searches"]:
+        hits = client.get("/api/v1/search", query_string={"q": search["query"], "lang": article.language}).get_json()
+        assert article.slug in [hit["slug"] for hit in hits["results"]], search
     # the suggester itself (no editor decisions applied) no longer reports the question either
     raw = demo_app.test_cli_runner().invoke(args=["suggest", "gaps", "--top", "100", "--json"])
     assert raw.exit_code == 0, raw.output

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kb.models import Article, Category, GapDecisionKind
 from kb.services.editorial import gap_review
-from kb.services.editorial.authoring import ArticleForm, create_article
+from kb.services.editorial.authoring import ArticleForm, create_article, parse_tags
 from kb.services.errors import InvalidInput
 
 OUTLINE = {
@@ -31,6 +31,16 @@ def outline(topic: dict[str, Any], language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def search_tags(topic: dict[str, Any]) -> list[str]:
+    """The words customers searched for this topic and found nothing, most searched first.
+
+    As the new article's tags they are read by the help-center search and by the suggester, so once
+    the article is published the same searches find it.
+    """
+    searches = sorted(topic.get("searches") or (), key=lambda s: -int(s.get("count", 0)))
+    return parse_tags([gap_review.flat_text(str(s["query"])).replace(",", " ") for s in searches])
+
+
 def create_draft_from_topic(session: Session, topic: dict[str, Any], *, by: int | None, now: datetime) -> Article:
     """A draft titled after the topic, in its main language and the nearest article's category."""
     languages = topic.get("languages") or {}
@@ -45,6 +55,6 @@ def create_draft_from_topic(session: Session, topic: dict[str, Any], *, by: int 
         raise InvalidInput("create a category first", field="category")
     title = gap_review.flat_text(topic["title"])[:300] or "?"
     article = create_article(session, ArticleForm(title=title, body=outline(topic, language), language=language,
-                                                  category_id=category_id, tags=["suggested"]), by=by, now=now)
+                                                  category_id=category_id, tags=search_tags(topic)), by=by, now=now)
     gap_review.record_decision(session, GapDecisionKind.DRAFTED, topic, article_id=article.id, reason="", by=by, now=now)
     return article
