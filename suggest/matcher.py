@@ -280,6 +280,7 @@ class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
         """Set :attr:`article_groups_` (and whether any group has more than one article)."""
         self.article_groups_ = np.asarray(groups, dtype=np.int64)
         self._translation_groups = nontrivial(self.article_groups_)
+        self._largest_group = int(np.bincount(self.article_groups_).max()) if self.article_groups_.size else 1
 
     def translation_groups(self) -> np.ndarray | None:
         """The articles' translation groups, or None when no article has a translation (found once per fit or load)."""
@@ -366,7 +367,8 @@ class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
         scale = self.score_scale_ if Z is not None else self.tfidf_scale_
         n_art = len(self.slugs_)
         groups = self.translation_groups()
-        kk = min(max(k, 2), n_art)
+        # one suggestion per translation group: enough candidates that k groups are among them
+        kk = min(max(k, 2) * (self._largest_group if groups is not None else 1), n_art)
         out = []
         for start in range(0, X.shape[0], 256):
             Zc = None if Z is None else Z[start:start + 256]
@@ -378,10 +380,12 @@ class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
                 else:
                     part = np.arange(n_art)
                 order = part[np.lexsort((part, -row[part]))]
+                if groups is not None:  # the best-scored text of each group: mostly the text's own language
+                    order = _first_of_each_group(order, groups)
                 vals = [max(float(row[j]), 0.0) for j in order]
                 top = [Suggestion(self.slugs_[j], round(v, 4)) for j, v in zip(order[:k], vals[:k])]
                 second = vals[1] if len(vals) > 1 else 0.0
-                if groups is not None and len(vals) > 1:  # a translation of the best is not a rival
+                if groups is not None and len(vals) < 2:  # a translation of the best is not a rival
                     second = _runner_up(row, order, vals, groups)
                 confident = bool(top) and bool(agreed) and is_confident(vals[0], second, scale, self.min_score,
                                                                         self.min_margin)
@@ -397,6 +401,12 @@ class ArticleMatcher(SemanticSignal, MatcherFiles, BaseEstimator):
         """Rank articles for one text; see :meth:`rank_many`."""
         return self.rank_many([text], k=k, languages=[language],
                               vectors=None if vector is None else np.asarray(vector)[None, :])[0]
+
+
+def _first_of_each_group(order: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``order`` (best first) keeping only the first article of each translation group."""
+    _, first = np.unique(groups[order], return_index=True)
+    return order[np.sort(first)]
 
 
 def _runner_up(row: np.ndarray, order: np.ndarray, vals: list[float], groups: np.ndarray) -> float:

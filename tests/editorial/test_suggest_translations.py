@@ -92,20 +92,25 @@ def test_an_answer_is_confident_although_its_translation_scores_nearly_as_well()
     matcher, _ = _shop(ARTICLES, other_language_weight=1.0)
     broken = np.zeros(8, dtype=np.float32)
     broken[5] = 1.0
-    ranking = matcher.rank("maljakko tuli rikki", language="fi", vector=_unit(broken + 0.5 * DAMAGE)[0], k=3)
-    first, second, third = ranking.suggestions
-    assert (first.slug, second.slug) == ("kuljetusvaurio", "damaged-in-transit")
-    assert first.score - second.score < 0.15 * first.score < first.score - third.score
-    assert ranking.confident
+    question = _unit(broken + 0.5 * DAMAGE)[0]
+    row = matcher.scores(*matcher.transform_texts(["maljakko tuli rikki"], ["fi"]),
+                         matcher.centre_vectors(question[None, :], ["fi"]))[0]
+    fi, en = row[matcher.slugs_.index("kuljetusvaurio")], row[matcher.slugs_.index("damaged-in-transit")]
+    assert fi - en < 0.15 * fi  # the translation alone would fail the margin rule
+    ranking = matcher.rank("maljakko tuli rikki", language="fi", vector=question, k=3)
+    assert ranking.suggestions[0].slug == "kuljetusvaurio" and ranking.confident
+    # and it is not offered again: one suggestion per answer
+    assert "damaged-in-transit" not in [s.slug for s in ranking.suggestions]
 
 
-def test_a_question_in_a_language_with_no_article_is_offered_the_answer_in_each_translation() -> None:
+def test_a_question_in_a_language_with_no_article_is_offered_the_answer_once() -> None:
     # Swedish question, the answer written in Finnish and English only
     grouped, question = _shop(ARTICLES)
     apart, _ = _shop([replace(a, group="") for a in ARTICLES])
-    offered = grouped.rank("det gick sönder", language="sv", vector=question, k=2).suggestions
-    assert {s.slug for s in offered} == {"kuljetusvaurio", "damaged-in-transit"}
-    assert offered[0].score == offered[1].score
+    offered = [s.slug for s in grouped.rank("det gick sönder", language="sv", vector=question, k=3).suggestions]
+    assert offered[0] in {"kuljetusvaurio", "damaged-in-transit"}
+    assert not {"kuljetusvaurio", "damaged-in-transit"} <= set(offered)  # one translation, not both
+    assert len(offered) == 3  # the other places go to other answers
     alone = apart.rank("det gick sönder", language="sv", vector=question, k=2).suggestions
     assert "kuljetusvaurio" not in {s.slug for s in alone}
 

@@ -151,6 +151,16 @@ def test_finnish_ticket_links_the_finnish_original(app, client, agent, make_tick
     assert re.search(r'data-answer="[^"]*\nhttp://localhost/fi/a/tilauksen-seuranta"', html)
 
 
+def test_an_answer_and_its_translation_are_offered_once(app, client, agent, make_ticket, articles) -> None:
+    # suggestions stored before translations counted as one answer: the original and its translation
+    ticket_id = make_ticket(language="en")
+    suggest(app, ticket_id, (articles["en"], 0.5), (articles["fi"], 0.4))
+    html = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
+    suggestions = page_part(html, '<section id="suggestions"', "</section>")
+    assert suggestions.count('class="secondary insert-answer"') == 1
+    assert f'data-article-id="{articles["en"]}"' in suggestions
+
+
 def test_conversation_shows_notes_differently_and_attachments_download(app, client, agent, make_ticket) -> None:
     ticket_id = make_ticket(body="Ensimmäinen viesti")
     with app.app_context():

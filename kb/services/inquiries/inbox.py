@@ -245,13 +245,17 @@ class SuggestedAnswer:
 
 
 def suggested_answers(session: Session, ticket: Ticket) -> list[SuggestedAnswer]:
-    """The ticket's suggestions best first, each in the ticket's language where a translation exists."""
-    answers = []
+    """The ticket's suggestions best first, each in the ticket's language where a translation exists,
+    and each answer once (an article and its translation are one answer)."""
+    answers, seen = [], set()
     for suggestion in sorted(ticket.suggestions, key=lambda s: (s.rank, -s.score)):
         article = suggestion.article
         if article.status is not ArticleStatus.PUBLISHED:
             continue
         shown = translations_of(session, article).get(ticket.language, article)
+        if shown.id in seen:
+            continue
+        seen.add(shown.id)
         answers.append(SuggestedAnswer(suggestion, shown, article_excerpt(shown, EXCERPT_CHARS)))
     return answers
 
