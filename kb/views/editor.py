@@ -163,6 +163,11 @@ def change_status(article_id: int):  # type: ignore[no-untyped-def]
         editorial.change_status(session(), article, action, expected=_expected(), by=current_user.id, now=utcnow())
     except InvalidInput:
         abort(400)
+    except editorial.UnfinishedDraft:
+        session().rollback()
+        flash(_("Not published: the text still has the outline's placeholder lines. Write the answer and "
+                "replace the customers' questions with it, then publish."), "error")
+        return redirect(url_for("editor.edit_article", article_id=article_id))
     except editorial.EditConflict:
         session().rollback()
         flash(_("Someone saved this article after you opened it. Nothing was changed; check the newest "

@@ -190,6 +190,25 @@ def test_draft_from_topic_prefills_title_and_questions(app, editor, shop, backen
     assert not shown(editor, topic)
 
 
+def test_a_draft_still_holding_its_outline_is_not_published(app, editor, shop) -> None:
+    report = refresh(editor)
+    topic = gift_topic(report, shop)
+    drafted = editor.post(f"/editor/suggestions/{report['id']}/{topic['rank']}/draft",
+                          data={"csrf_token": token(editor, "/editor/suggestions")})
+    article_id = int(drafted.headers["Location"].rsplit("/", 1)[1])
+    refused = set_status(editor, article_id, "publish")
+    assert refused.status_code == 302
+    assert get_article(app, article_id).status is ArticleStatus.DRAFT
+    page = editor.get(f"/editor/articles/{article_id}").get_data(as_text=True)
+    assert "Julkaisematta: tekstissä on yhä pohjan ohjerivit" in page
+    # the answer written and the customers' questions replaced: it goes out
+    form = edit_form(editor, article_id)
+    answer = "## Vastaus\n\nPaketoimme tilauksen lahjaksi 4,90 eurolla. Valitse lahjapaketointi kassalla.\n"
+    assert editor.post(f"/editor/articles/{article_id}", data={**form, "body": answer}).status_code == 302
+    assert set_status(editor, article_id, "publish").status_code == 302
+    assert get_article(app, article_id).status is ArticleStatus.PUBLISHED
+
+
 def test_cli_refresh_stores_a_snapshot(app, runner, shop) -> None:
     result = runner.invoke(args=["suggest", "refresh", "--days", "14", "--as-of", utcnow().isoformat()])
     assert result.exit_code == 0, result.output

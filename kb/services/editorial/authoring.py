@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from kb.models import Article, ArticleRevision, ArticleStatus, Category, SlugRedirect
 from kb.services.editorial import gap_review
 from kb.services.editorial.article_health import ARCHIVED_TAG, translation_table
+from kb.services.editorial.draft_outline import has_placeholders
 from kb.services.helpcenter.article_render import render_article
 from kb.services.editorial.article_images import DEFAULT_IMG_SRC, check_images
 from kb.services.helpcenter.articles import LANGUAGES, slugify
@@ -29,6 +30,10 @@ from kb.services.helpcenter.search_index import queue_reindex
 
 MAX_BODY = 100_000
 STATUS_ACTIONS = ("publish", "unpublish", "archive", "unarchive")
+
+
+class UnfinishedDraft(DomainError):
+    """Publishing refused: the text still holds the outline's placeholders (a draft made from a suggested topic)."""
 
 
 class EditConflict(DomainError):
@@ -204,6 +209,8 @@ def change_status(session: Session, article: Article, action: str, *, expected: 
     _claim(session, article, expected, now)
     tags = [t for t in (article.tags or ()) if t != ARCHIVED_TAG]
     if action == "publish":
+        if has_placeholders(article.body):
+            raise UnfinishedDraft(f"article {article.id} still has the outline's placeholder text")
         article.status = ArticleStatus.PUBLISHED
         article.published_at = article.published_at or now
     else:

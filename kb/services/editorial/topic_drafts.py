@@ -10,16 +10,8 @@ from sqlalchemy.orm import Session
 from kb.models import Article, Category, GapDecisionKind
 from kb.services.editorial import gap_review
 from kb.services.editorial.authoring import ArticleForm, create_article, parse_tags
+from kb.services.editorial.draft_outline import OUTLINE
 from kb.services.errors import InvalidInput
-
-OUTLINE = {
-    "fi": ("Vastaus", "Kirjoita tähän lyhyt ja selkeä vastaus.", "Kysymykset asiakkailta",
-           "Asiakkaat kysyivät näin (korvaa tämä osio vastauksella ennen julkaisua):"),
-    "sv": ("Svar", "Skriv ett kort och tydligt svar här.", "Frågor från kunder",
-           "Kunderna frågade så här (ersätt avsnittet med svaret före publicering):"),
-    "en": ("Answer", "Write a short, clear answer here.", "Questions from customers",
-           "Customers asked this (replace this section with the answer before publishing):"),
-}
 
 
 def outline(topic: dict[str, Any], language: str) -> str:
