@@ -273,7 +273,8 @@ def suggestions():  # type: ignore[no-untyped-def]
     return render_template("editor/suggestions.html", snapshot=snapshot, entries=entries,
                            topic_searches=gap_evidence.topic_searches, nearest=nearest, published=published,
                            decisions=gap_review.recent_decisions(db), runs=suggestion_runs.refresh_state(db),
-                           semantic=semantic_status(current_app.extensions["neuvo_matchers"]))
+                           semantic=semantic_status(current_app.extensions["neuvo_matchers"]),
+                           can_open_tickets=current_user.has_role(Role.AGENT))
 
 
 @bp.post("/suggestions/refresh")

@@ -15,7 +15,7 @@ from kb.models import (Article, ArticleEvent, ArticleEventKind, ArticleFeedback,
                        TicketArticleLink, TicketSuggestion)
 from tests.support.auth_helpers import csrf_of, log_in
 from tests.conftest import both_backends, translated
-from tests.support.editor_helpers import edit_form, get_article, set_status, token
+from tests.support.editor_helpers import PASSWORD as EDITOR_PASSWORD, edit_form, get_article, set_status, token
 from tests.support.suggest_helpers import ARTICLES, inquiries
 from tests.support.cli_helpers import write_jsonl
 
@@ -69,7 +69,7 @@ def majority_of(ids: list[str], report: dict) -> list[dict]:
 
 @both_backends
 @pytest.mark.semantic  # with the product's default encoder setting, no "semantic signal off" notice
-def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, shop, backend: str) -> None:
+def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, make_staff, shop, backend: str) -> None:
     with app.app_context():
         session().add(SearchLog(query="lahjapaketointi", language="fi", category=None, result_count=0,
                                 created_at=utcnow() - timedelta(days=1)))
@@ -87,7 +87,11 @@ def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, sh
     assert topic["tickets"] == [ticket_ids[i] for i in topic["inquiry_ids"]]
     html = editor.get("/editor/suggestions").get_data(as_text=True)
     assert shown(editor, topic) and "lahjapaketointi" in html
-    assert f'href="/agent/tickets/{topic["tickets"][0]}"' in html
+    # an editor cannot open tickets, so the questions are not links to them; an admin's page links them
+    assert topic["examples"][0].split("\n")[0][:30] in html and "/agent/tickets/" not in html
+    admin = app.test_client()
+    assert log_in(admin, make_staff(Role.ADMIN), EDITOR_PASSWORD).status_code == 302
+    assert f'href="/agent/tickets/{topic["tickets"][0]}"' in admin.get("/editor/suggestions").get_data(as_text=True)
     assert translated(app, "Create draft from this") in html and translated(app, "Searched for:") in html
     # one ranked list: the lone search is an entry of its own after the topics it has less evidence than
     assert "data-lone-search" in html and html.index("akkuporakone") > html.index(topic["title"])
