@@ -96,6 +96,9 @@ def test_suggestions_page_shows_topics_trend_and_failed_searches(app, editor, ma
     # one ranked list: the lone search is an entry of its own after the topics it has less evidence than
     assert "data-lone-search" in html and html.index("akkuporakone") > html.index(topic["title"])
     assert "data-semantic-off" not in html
+    # channels and languages in words, not the stored codes
+    described = re.search(r"Kielet: ([^<]*)", html).group(1)
+    assert "suomi" in described.lower() and not re.search(r"\b(fi|email|chat|form|social|phone) \d", described)
 
 
 def test_trend_counts_the_same_question_in_the_previous_window(app, editor, shop, runner, tmp_path: Path) -> None:
