@@ -199,3 +199,19 @@ def test_contact_form_to_agent_reply_to_survey(page, live_server: str, demo_app)
         assert session().scalar(select(TicketArticleLink).where(TicketArticleLink.ticket_id == ticket.id))
         answer = session().scalar(select(SurveyResponse).where(SurveyResponse.ticket_id == ticket.id))
         assert (answer.csat, answer.ces) == (5, 6)
+
+
+@pytest.mark.parametrize("slug", ["asiakaspalvelu-ja-aukioloajat", "palautuskulut"])
+def test_article_tables_are_read_whole_on_a_phone(page, live_server: str, slug: str) -> None:
+    # three columns and an e-mail address do not fit 390 px: rows are stacked, each value under its heading
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server}/fi/a/{slug}")
+    table = page.locator(".article-body table").first
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
+    heading = table.locator("thead th").nth(1).inner_text()
+    cell = table.locator("tbody tr td").nth(1)
+    assert cell.is_visible()
+    label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == f'"{heading}: "'
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert table.locator("thead th").nth(1).is_visible()  # a table again where it fits

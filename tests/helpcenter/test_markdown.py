@@ -22,6 +22,31 @@ def test_payload_is_neutralised(payload: str) -> None:
     assert script_risks(html) == []
 
 
+def test_table_cells_carry_their_column_heading_for_phones() -> None:
+    html = str(render_markdown("| Kanava | **Aukioloajat** | Vastausaika |\n|---|---|---|\n"
+                               "| Chat | ma–pe 9–17 | minuutissa |\n| Sähköposti | aina | |\n"))
+    assert '<td data-label="Kanava">Chat</td>' in html
+    assert '<td data-label="Aukioloajat">ma–pe 9–17</td>' in html  # the heading's words, not its markup
+    assert html.count('data-label="Vastausaika"') == 2
+
+
+@pytest.mark.parametrize("heading", ['a" onmouseover="alert(1)', "a' onmouseover='alert(1)",
+                                     "<img src=x onerror=alert(1)>", "`\" onclick=\"x`", "&quot; onfocus=&quot;x"])
+def test_a_heading_cannot_smuggle_an_attribute_into_its_cells(heading: str) -> None:
+    from html.parser import HTMLParser
+
+    cells: list[list[str]] = []
+
+    class Cells(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag == "td":
+                cells.append([name for name, _ in attrs])
+
+    html = str(render_markdown(f"| {heading} | b |\n|---|---|\n| x | y |\n"))
+    Cells().feed(html)
+    assert script_risks(html) == [] and cells and all(set(names) <= {"data-label"} for names in cells)
+
+
 def test_ordinary_markdown_survives() -> None:
     html = str(render_markdown(
         "## Toimitus\n\n- **Posti** 4,90 €\n- [Palautukset](/fi/a/palautukset)\n\n"

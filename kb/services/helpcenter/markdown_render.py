@@ -17,8 +17,12 @@ from __future__ import annotations
 import hashlib
 from html.parser import HTMLParser
 
+import re
+
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -30,17 +34,43 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "th": {"align", "colspan", "rowspan"},
-    "td": {"align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan", "data-label"},
     "abbr": {"title"},
     "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code"]
+_STASHED = re.compile("\x02[^\x03]*\x03")
+
+
+class _TableLabels(Treeprocessor):
+    """Give each body cell its column's heading as ``data-label``.
+
+    On a phone a table's rows are stacked, each cell under the heading it belongs to (CSS reads
+    the label): a table of three columns does not fit 390 pixels, and a table that scrolls sideways
+    hides what the reader came for.
+    """
+
+    def run(self, root):  # type: ignore[no-untyped-def]
+        for table in root.iter("table"):
+            heads = [" ".join(_STASHED.sub("", "".join(th.itertext())).split())
+                     for th in table.findall("./thead/tr/th")]
+            for row in table.findall("./tbody/tr"):
+                for heading, cell in zip(heads, row.findall("./td")):
+                    if heading:
+                        cell.set("data-label", heading)
+
+
+class _TableLabelsExtension(Extension):
+    def extendMarkdown(self, md):  # type: ignore[no-untyped-def]  # noqa: N802 (Markdown's API)
+        md.treeprocessors.register(_TableLabels(md), "table_labels", 5)
+
+
+_EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code", _TableLabelsExtension()]
 
 #: Bumped whenever this module's code changes its output for the same Markdown (the settings
 #: above and the libraries' versions are part of :data:`RENDERER` by themselves).
-RENDER_VERSION = 3
-_SETTINGS = repr((sorted(_EXTENSIONS), sorted(ALLOWED_TAGS), sorted((tag, sorted(names)) for tag, names
+RENDER_VERSION = 4
+_SETTINGS = repr((sorted(e if isinstance(e, str) else type(e).__name__ for e in _EXTENSIONS), sorted(ALLOWED_TAGS), sorted((tag, sorted(names)) for tag, names
                   in ALLOWED_ATTRIBUTES.items()), sorted(URL_SCHEMES)))
 #: Stored beside each article's rendering: this module's version, its settings and the libraries that shape the output.
 RENDERER = (f"{RENDER_VERSION}/markdown-{markdown.__version__}/nh3-{getattr(nh3, '__version__', '?')}/"
