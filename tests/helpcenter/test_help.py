@@ -66,6 +66,12 @@ def test_home_channels_follow_the_clock_and_an_edit_at_once(demo_client, demo_ap
     monkeypatch.setattr("kb.views.help.utcnow", lambda: datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc))
     evening = chat(demo_client.get("/fi/").get_data(as_text=True))
     assert "Suljettu nyt" in evening and "avautuu tiistaina 9.00" in evening
+    # e-mail and the form take messages at any hour: not "closed", answered when the hours begin
+    page = demo_client.get("/fi/").get_data(as_text=True)
+    for kind in ("email", "form"):
+        card = page.split(f'class="channel channel-{kind}"', 1)[1].split("</li>", 1)[0]
+        assert "Viestit vastaanotetaan aina" in card and "vastaamme tiistaina 9.00 alkaen" in card
+        assert "Suljettu nyt" not in card
     with demo_app.app_context():
         channel = session().scalar(select(Channel).where(Channel.kind == ChannelKind.CHAT))
         channel.hours = {**channel.hours, "mon": [["08:00", "20:00"]]}
