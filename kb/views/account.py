@@ -23,7 +23,7 @@ from kb.services.orders import rules as order_rules, returns as return_rules
 from kb.services.errors import DomainError, InvalidInput, NotFound
 from kb.services.helpcenter.self_service import help_article, return_window_days
 from kb.views import order_links
-from kb.views.order_links import GUEST_KEY, viewer_order
+from kb.views.order_links import GUEST_KEY, send_guest_to_log_in, viewer_order
 from kb.views.error_text import error_text
 from sqlalchemy import select
 
@@ -314,6 +314,7 @@ def _return(rma: str):  # type: ignore[no-untyped-def]
             return return_rules.customer_return(session(), rma, email=email)
         except NotFound:
             continue
+    send_guest_to_log_in()
     abort(404)
 
 
@@ -344,6 +345,7 @@ def returns():  # type: ignore[no-untyped-def]
 def _invoice(number: str) -> Invoice:
     invoice = session().scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None:
+        send_guest_to_log_in()
         abort(404)
     viewer_order(invoice.order.number)  # ownership, 404 otherwise
     return invoice

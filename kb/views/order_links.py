@@ -43,10 +43,23 @@ def viewer_email(number: str | None = None) -> str | None:
     return None
 
 
+def send_guest_to_log_in() -> None:
+    """A visitor not logged in who opened an order, return or invoice not found in this session: to the
+    log-in form, and back here after it (pages only; a form sent is refused as before).
+
+    Called only when the visitor may not see the thing, whether or not it exists, so the answer tells
+    nothing about which numbers exist.
+    """
+    if not current_user.is_authenticated and request.method == "GET":
+        abort(redirect(url_for("auth.login", next=request.full_path.rstrip("?"))))
+
+
 def viewer_order(number: str) -> Order:
-    """The order ``number`` if the current visitor may see it (its owner, or a guest who found it); else 404."""
+    """The order ``number`` if the current visitor may see it (its owner, or a guest who found it); else 404
+    (a guest's page request goes to the log-in form instead)."""
     email = viewer_email(number)
     if email is None:
+        send_guest_to_log_in()
         abort(404)
     try:
         return order_rules.customer_order(session(), number, email=email)

@@ -32,19 +32,23 @@ def test_wrong_number_or_email_gives_the_same_answer(client, create_order, numbe
     assert 'role="alert"' in html and f'value="{number}"' in html
 
 
-def test_guest_without_proof_gets_404_everywhere(client, create_order) -> None:
+def _sent_to_log_in(response) -> bool:
+    return response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_guest_without_proof_sees_nothing_and_is_asked_to_log_in(client, create_order) -> None:
     number = create_order()
     for url in [f"/tilaus/{number}", f"/tilaus/{number}/muuta", f"/tilaus/{number}/palautus",
                 f"/lasku/L{number}", f"/lasku/L{number}.pdf"]:
-        assert client.get(url).status_code == 404, url
+        assert _sent_to_log_in(client.get(url)), url
 
 
 def test_guest_cannot_reach_another_order_after_tracking_one(client, create_order) -> None:
     mine, theirs = create_order(), create_order("eero@example.com")
     track(client, mine, "aino@example.com")
     assert client.get(f"/tilaus/{mine}").status_code == 200
-    assert client.get(f"/tilaus/{theirs}").status_code == 404
-    assert client.get(f"/lasku/L{theirs}").status_code == 404
+    assert _sent_to_log_in(client.get(f"/tilaus/{theirs}"))
+    assert _sent_to_log_in(client.get(f"/lasku/L{theirs}"))
 
 
 def test_guest_changes_quantity_until_packed(app, client, create_order) -> None:

@@ -108,18 +108,46 @@ def two_customers(app, create_order):
 
 
 def test_other_customer_and_guest_get_404_on_every_owned_url(app, two_customers) -> None:
+    """Someone else's order, return or invoice: 404 for another customer; a guest's page request goes to
+    the log-in form, for a number that exists and one that does not alike (nothing told either way)."""
     number, rma = two_customers
     guest, other, owner = app.test_client(), app.test_client(), app.test_client()
     sign_in(other, "eero@example.com", "pitkä-salasana-1")
     sign_in(owner, "aino@example.com", "pitkä-salasana-1")
     tokens = {id(guest): csrf_token(guest.get("/fi/tilaus/seuranta").get_data(as_text=True)),
               id(other): csrf_token(other.get("/auth/profile").get_data(as_text=True))}
+    missing = {number: "999999", rma: "RMA-NOPE0000"}
     for method, url in owner_urls(app, number, rma):
-        for client in (guest, other):
-            r = client.open(url, method=method, data={"quantity": "1", "version": "1", "csrf_token": tokens[id(client)]})
-            assert r.status_code == 404, (url, method, r.status_code)
+        r = other.open(url, method=method, data={"quantity": "1", "version": "1", "csrf_token": tokens[id(other)]})
+        assert r.status_code == 404, (url, method, r.status_code)
+        nowhere = url
+        for real, fake in missing.items():
+            nowhere = nowhere.replace(real, fake)
+        for target in (url, nowhere):
+            r = guest.open(target, method=method, data={"quantity": "1", "version": "1",
+                                                         "csrf_token": tokens[id(guest)]})
+            if method == "GET":
+                assert r.status_code == 302 and r.headers["Location"].startswith("/auth/login?next="), (target, r.status_code)
+                assert guest.get(r.headers["Location"]).status_code == 200
+            else:
+                assert r.status_code == 404, (target, method, r.status_code)
         if method == "GET":
             assert owner.get(url).status_code == 200, url
+
+
+def test_a_customer_who_opens_an_order_link_logged_out_logs_in_and_sees_it(app, two_customers) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.support.auth_helpers import log_in
+
+    number, _ = two_customers
+    client = app.test_client()
+    sent = client.get(f"/tilaus/{number}")
+    next_url = parse_qs(urlsplit(sent.headers["Location"]).query)["next"][0]
+    assert next_url == f"/tilaus/{number}"
+    back = log_in(client, "aino@example.com", "pitkä-salasana-1", next_url=next_url)
+    assert back.status_code == 302 and back.headers["Location"] == f"/tilaus/{number}"
+    assert number in client.get(back.headers["Location"]).get_data(as_text=True)
 
 
 def test_login_pages_send_guests_to_log_in(app) -> None:
