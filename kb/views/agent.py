@@ -57,7 +57,7 @@ def index():  # type: ignore[no-untyped-def]
     query = inbox.InboxQuery.parse(request.args.to_dict())
     db = session()
     page = inbox.list_tickets(db, query, user_id=current_user.id)
-    return render_template("agent/inbox.html", query=query, page=page,
+    return render_template("agent/inbox.html", query=query, page=page, reference=replies.reference,
                            counts=inbox.view_counts(db, user_id=current_user.id),
                            channels=inbox.CHANNELS, types=inbox.INQUIRY_TYPES, statuses=inbox.STATUSES,
                            now=utcnow())

@@ -68,6 +68,17 @@ def test_inbox_filters_and_counts(app, client, agent, make_user, make_ticket) ->
     assert shown(status="<x>", channel="fax", page="-3", sort="sideways") == shown()
 
 
+def test_inbox_and_ticket_page_quote_the_same_reference(app, client, agent, make_ticket) -> None:
+    from kb.models.shop import ChannelKind
+
+    # an e-mail ticket's external id is the customer's Message-ID: both pages quote T- and its number
+    ticket_id = make_ticket(channel=ChannelKind.EMAIL, external_id="<abc.123@mail.example>")
+    reference = f"T-{ticket_id:06d}"
+    inbox = client.get("/agent/").get_data(as_text=True)
+    assert reference in inbox and "abc.123@mail.example" not in inbox
+    assert reference in client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
+
+
 def test_inbox_paginates(app, client, agent, make_ticket) -> None:
     for _ in range(27):
         make_ticket()
