@@ -191,3 +191,12 @@ def test_refused_address_change_is_explained_in_the_page_language(app, client, c
     with app.app_context():
         order = session().scalar(select(Order).where(Order.number == number))
         assert order.shipping_address.get("postal_code") != "3310"
+
+
+def test_a_cancelled_order_says_so_where_the_actions_would_be(client, create_order) -> None:
+    number = create_order(status="cancelled")
+    track(client, number, "aino@example.com")
+    page = client.get(f"/tilaus/{number}").get_data(as_text=True)
+    actions = page.split('class="panel actions"', 1)[1].split("</section>", 1)[0]
+    assert "Tilaus on peruttu, joten sitä ei voi enää muuttaa eikä palauttaa." in actions
+    assert f"/yhteydenotto?tilaus={number}" in actions
