@@ -215,3 +215,29 @@ def test_article_tables_are_read_whole_on_a_phone(page, live_server: str, slug: 
     assert label == f'"{heading}: "'
     page.set_viewport_size({"width": 1280, "height": 800})
     assert table.locator("thead th").nth(1).is_visible()  # a table again where it fits
+
+
+#: Headings broken in the middle of a word: more rendered lines than words ("Määr" / "ä").
+HEADINGS_BROKEN = """(selector) => Array.from(document.querySelectorAll(selector)).filter(cell => {
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  const lines = new Set(Array.from(range.getClientRects()).map(b => Math.round(b.top))).size;
+  return lines > cell.textContent.trim().split(/[\\s-]+/).length;
+}).map(cell => cell.textContent.trim())"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_invoice_and_key_figures_keep_their_headings_whole(page, live_server: str, width: int) -> None:
+    from kb.services.shop.demo import DEMO_CUSTOMER_PASSWORD, DEMO_STAFF_PASSWORD
+
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_log_in(page, live_server, "aino.virtanen@example.com", DEMO_CUSTOMER_PASSWORD)
+    page.goto(live_server + "/tili/tilaukset")
+    page.locator("table.data a[href^='/lasku/']").first.click()
+    assert page.locator("table.lines th").count() == 5
+    assert page.evaluate(HEADINGS_BROKEN, "table.lines th, table.vat th") == []
+    page.context.clear_cookies()
+    browser_log_in(page, live_server, "admin@tupa.example", DEMO_STAFF_PASSWORD)
+    page.goto(live_server + "/admin/dashboard")
+    assert page.locator(".kpis .card h3").count() >= 6
+    assert page.evaluate(HEADINGS_BROKEN, ".kpis .card h3") == []
