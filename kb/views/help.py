@@ -194,6 +194,10 @@ def search():  # type: ignore[no-untyped-def]
             results, typed = found.results, found.typed
             if typed is not None:
                 query = results.query  # the box, the filters and the pages continue with the correction
+            last = max(1, -(-results.total // per_page))
+            if page > last and results.total:  # an old link or a typed number past the end: the last page
+                args = {**{k: v for k, v in request.args.to_dict().items() if k != "lang"}, "page": last}
+                return redirect(url_for("help.search", lang=g.lang, **args))
         if results is not None and page == 1:
             log_id = log_search(db, results.query, language=g.lang, category=category_slug,
                                 result_count=results.total, visitor=visitor_id(), now=utcnow())
