@@ -71,7 +71,14 @@
     var linked = document.getElementById("reply-linked");
     Array.prototype.forEach.call(document.querySelectorAll(".insert-answer"), function (button) {
       button.addEventListener("click", function () {
-        insertParagraph(textarea, button.dataset.answer || "");
+        var answer = button.dataset.answer || "";
+        var at = answer ? textarea.value.indexOf(answer) : -1;
+        if (at >= 0) {  // already in the reply (a second click): show it there instead of adding it twice
+          textarea.focus();
+          textarea.setSelectionRange(at, at + answer.length);
+          return;
+        }
+        insertParagraph(textarea, answer);
         if (linked) { recordLinked(linked, button.dataset.articleId); }
       });
     });

@@ -105,6 +105,12 @@ def test_linked_answer_goes_in_at_the_cursor_above_the_sign_off(page, live_serve
     value = reply.input_value()
     assert value.index("Hei,") < value.index(third) < value.index("kiitos viestistäsi")
     assert page.locator("#reply-linked").input_value().count(",") == 2
+    # a second click on an answer already in the reply shows it there instead of adding it twice
+    before = reply.input_value()
+    button.click()
+    assert reply.input_value() == before and before.count(answer) == 1
+    selected = reply.evaluate("t => t.value.slice(t.selectionStart, t.selectionEnd)")
+    assert selected == answer
 
 
 #: Tab from the last control of the conversation column into the side column: the focused control,

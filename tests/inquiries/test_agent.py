@@ -99,9 +99,10 @@ def test_take_and_assign_to_a_colleague(app, client, agent, make_user, make_tick
     assert r.status_code == 302
     taken = get_ticket(app, ticket_id)
     assert taken.assignee_id == agent and taken.status is TicketStatus.OPEN and taken.version == 2
-    assert "Liisa has this ticket" in client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
+    assert "You have this ticket." in client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
 
     r = client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": str(colleague)})
+    assert "Pekka has this ticket." in client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
     assert r.status_code == 302 and get_ticket(app, ticket_id).assignee_id == colleague
     # a customer cannot be given tickets; the assignment stays as it was
     client.post(f"/agent/tickets/{ticket_id}/assign", data={"csrf_token": token, "assignee": str(customer)})
