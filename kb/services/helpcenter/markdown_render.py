@@ -70,8 +70,8 @@ _EXTENSIONS = ["tables", "sane_lists", "smarty", "toc", "fenced_code", _TableLab
 #: Bumped whenever this module's code changes its output for the same Markdown (the settings
 #: above and the libraries' versions are part of :data:`RENDERER` by themselves).
 RENDER_VERSION = 4
-_SETTINGS = repr((sorted(e if isinstance(e, str) else type(e).__name__ for e in _EXTENSIONS), sorted(ALLOWED_TAGS), sorted((tag, sorted(names)) for tag, names
-                  in ALLOWED_ATTRIBUTES.items()), sorted(URL_SCHEMES)))
+_SETTINGS = repr((sorted(e if isinstance(e, str) else type(e).__name__ for e in _EXTENSIONS), sorted(ALLOWED_TAGS),
+                  sorted((tag, sorted(names)) for tag, names in ALLOWED_ATTRIBUTES.items()), sorted(URL_SCHEMES)))
 #: Stored beside each article's rendering: this module's version, its settings and the libraries that shape the output.
 RENDERER = (f"{RENDER_VERSION}/markdown-{markdown.__version__}/nh3-{getattr(nh3, '__version__', '?')}/"
             f"{hashlib.sha256(_SETTINGS.encode()).hexdigest()[:8]}")
