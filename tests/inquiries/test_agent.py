@@ -79,6 +79,18 @@ def test_inbox_and_ticket_page_quote_the_same_reference(app, client, agent, make
     assert reference in client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
 
 
+def test_a_ticket_without_a_subject_is_titled_by_its_first_words(app, client, agent, make_ticket) -> None:
+    from kb.models.shop import ChannelKind
+
+    ticket_id = make_ticket(channel=ChannelKind.CHAT, subject="", inquiry_type=None,
+                            body="Hei! Onko teillä lahjapaketointia tilauksiin?")
+    html = client.get(f"/agent/tickets/{ticket_id}").get_data(as_text=True)
+    heading = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "Hei! Onko teillä lahjapaketointia tilauksiin?" in heading
+    info = html.split('<p class="muted">', 1)[1].split("</p>", 1)[0]
+    assert "· –" not in info and "–  ·" not in info  # no empty place for a type it does not have
+
+
 def test_inbox_paginates(app, client, agent, make_ticket) -> None:
     for _ in range(27):
         make_ticket()
