@@ -71,7 +71,7 @@ def test_home_channels_follow_the_clock_and_an_edit_at_once(demo_client, demo_ap
     for kind in ("email", "form"):
         card = page.split(f'class="channel channel-{kind}"', 1)[1].split("</li>", 1)[0]
         assert "Viestit vastaanotetaan aina" in card and "vastaamme tiistaina 9.00 alkaen" in card
-        assert "Suljettu nyt" not in card
+        assert "Suljettu nyt" not in card and 'class="status receiving"' in card  # not in the closed colour
     with demo_app.app_context():
         channel = session().scalar(select(Channel).where(Channel.kind == ChannelKind.CHAT))
         channel.hours = {**channel.hours, "mon": [["08:00", "20:00"]]}
