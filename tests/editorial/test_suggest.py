@@ -10,25 +10,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from suggest import ArticleMatcher, ArticleText, GapMiner, InquiryText, normalise_text
+from tests.support.suggest_helpers import LIBRARY_ARTICLES as ARTICLES
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
-ARTICLES = [
-    ArticleText("palautus", "Tuotteen palauttaminen", "Voit palauttaa tuotteen 30 päivän kuluessa. Tulosta "
-                "palautuslappu ja vie paketti postiin.", "fi"),
-    ArticleText("toimitusaika", "Toimitusajat ja toimitustavat", "Toimitamme tilaukset 2-4 arkipäivässä. "
-                "Seuraa tilauksen toimitusta seurantakoodilla.", "fi"),
-    ArticleText("retur", "Returnera en vara", "Du kan returnera varor inom 30 dagar. Skriv ut returetiketten "
-                "och lämna paketet hos ombudet.", "sv"),
-    ArticleText("leverans", "Leveranstider", "Vi levererar beställningar inom 2-4 vardagar. Följ din "
-                "leverans med spårningskoden.", "sv"),
-    ArticleText("returns", "Returning an item", "You can return items within 30 days. Print the return "
-                "label and drop the parcel at the post office.", "en"),
-    ArticleText("delivery", "Delivery times", "We ship orders within 2-4 working days. Track your delivery "
-                "with the tracking code.", "en"),
-    ArticleText("invoice", "Paying by invoice", "Choose invoice at checkout. The invoice is due in 14 days and "
-                "arrives by e-mail.", "en"),
-]
 
 
 def inquiry(i: int, text: str, *, days: float = 1.0, language: str | None = None, slugs: tuple = (),

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from suggest import ArticleMatcher, ArticleText
-from tests.editorial.test_suggest import ARTICLES
+from tests.support.suggest_helpers import LIBRARY_ARTICLES as ARTICLES
 
 
 def test_split_passages_cuts_list_items_and_sentences_and_merges_short_ones():
